@@ -72,6 +72,8 @@ public final class EmulatedWanLink implements WanLink, HeadEndSession, EventHand
     /** Topic of the events by which the emulated head end sends a message to the hub. */
     public static final String TOPIC_SEND = "org/modhub/emulator/headend/SEND";
     static final int RING_SIZE = 256;
+    /** Service property: the configured latency in ms (Integer). */
+    static final String LATENCY_PROPERTY = "emulator.latency.ms";
 
     private static final System.Logger LOG = System.getLogger(EmulatedWanLink.class.getName());
 
@@ -158,6 +160,7 @@ public final class EmulatedWanLink implements WanLink, HeadEndSession, EventHand
         props.put(WanLink.TECHNOLOGY, TECHNOLOGY_NAME);
         props.put(WanLink.STATE, s.state().name());
         props.put(HeadEndSession.PREFERENCE, s.preference());
+        props.put(LATENCY_PROPERTY, s.latencyMs()); // lets tests see that a reconfiguration has been applied
         props.put(Constants.SERVICE_DESCRIPTION, "modhub emulated WAN link and head end");
         return props;
     }
