@@ -1,0 +1,346 @@
+package org.modhub.core.internal.outbox;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32;
+import org.modhub.api.messaging.OutboundMessage;
+import org.modhub.api.messaging.OutboxFullException;
+import org.modhub.api.messaging.OutboxStats;
+import org.modhub.core.internal.db.SqliteDatabase;
+import org.modhub.core.internal.db.StoreException;
+
+/**
+ * The durable outbox queue on SQLite (WAL). An enqueue returns only after the transaction holding
+ * its message committed; with synchronous=FULL that commit was fsynced.
+ *
+ * <p>Group commit: concurrent producers queue their messages in memory; whichever producer finds no
+ * writer busy becomes the writer, takes everything queued so far and commits it in one transaction,
+ * then wakes the producers whose messages it committed. A lone producer therefore commits its own
+ * message directly, with no hand-off, and many producers share one fsync.
+ *
+ * <p>Capacity is bounded by message count and payload bytes; when an enqueue would exceed it, the
+ * oldest messages of the least urgent priority go first, and the purge listener is told how many.
+ */
+public final class OutboxQueue {
+    /** Told about purges after the transaction that made them committed. */
+    @FunctionalInterface
+    public interface PurgeListener {
+        void purged(long count, long bytes, String reason);
+    }
+
+    private static final String SCHEMA = """
+            CREATE TABLE IF NOT EXISTS outbox (
+              seq INTEGER PRIMARY KEY AUTOINCREMENT,
+              id TEXT NOT NULL UNIQUE,
+              priority INTEGER NOT NULL,
+              qos INTEGER NOT NULL,
+              topic TEXT NOT NULL,
+              created INTEGER NOT NULL,
+              payload BLOB NOT NULL,
+              crc INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS outbox_order ON outbox(priority, seq);
+            CREATE TABLE IF NOT EXISTS outbox_quarantine (
+              seq INTEGER PRIMARY KEY,
+              id TEXT,
+              quarantined INTEGER NOT NULL,
+              reason TEXT NOT NULL,
+              payload BLOB)
+            """;
+
+    private final SqliteDatabase db;
+    private final long capacityMessages;
+    private final long capacityBytes;
+    private final PurgeListener purgeListener;
+
+    private final Object groupLock = new Object();
+    private final ArrayDeque<PendingWrite> queued = new ArrayDeque<>();
+    private boolean writerActive;
+
+    private long count;
+    private long bytes;
+    private final AtomicLong delivered = new AtomicLong();
+    private final AtomicLong purged = new AtomicLong();
+    private PreparedStatement insert;
+
+    public OutboxQueue(SqliteDatabase db, long capacityMessages, long capacityBytes, PurgeListener purgeListener) {
+        if (capacityMessages <= 0 || capacityBytes <= 0) {
+            throw new IllegalArgumentException("outbox capacity must be positive");
+        }
+        this.db = db;
+        this.capacityMessages = capacityMessages;
+        this.capacityBytes = capacityBytes;
+        this.purgeListener = purgeListener == null ? (c, b, r) -> { } : purgeListener;
+        db.executeScript(SCHEMA);
+        db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*), coalesce(sum(length(payload)),0) FROM outbox");
+                    ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                count = rs.getLong(1);
+                bytes = rs.getLong(2);
+            }
+            return null;
+        });
+    }
+
+    public void enqueue(OutboundMessage message) {
+        enqueueAll(List.of(message));
+    }
+
+    /** Queues messages atomically; returns once they are committed. */
+    public void enqueueAll(List<OutboundMessage> messages) {
+        if (messages.isEmpty()) {
+            return;
+        }
+        for (OutboundMessage m : messages) {
+            if (m.payloadLength() > capacityBytes) {
+                throw new OutboxFullException("message " + m.id() + " of " + m.payloadLength()
+                        + " bytes exceeds the outbox capacity of " + capacityBytes + " bytes");
+            }
+        }
+        PendingWrite mine = new PendingWrite(messages);
+        List<PendingWrite> batch = null;
+        synchronized (groupLock) {
+            queued.add(mine);
+            while (!mine.done) {
+                if (!writerActive) {
+                    writerActive = true;
+                    batch = new ArrayList<>(queued);
+                    queued.clear();
+                    break;
+                }
+                try {
+                    groupLock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    // keep waiting: our message may already be in a batch being committed
+                }
+            }
+        }
+        if (batch != null) {
+            writeBatch(batch);
+        }
+        if (mine.failure != null) {
+            throw mine.failure;
+        }
+        if (Thread.interrupted()) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void writeBatch(List<PendingWrite> batch) {
+        long[] purge = {0, 0};
+        RuntimeException failure = null;
+        try {
+            db.inTransaction(c -> {
+                insertAll(c, batch);
+                makeRoom(c, purge);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            failure = e;
+            // counts may be off after a rolled-back transaction: reload them
+            reloadCounts();
+        }
+        synchronized (groupLock) {
+            for (PendingWrite p : batch) {
+                p.failure = failure;
+                p.done = true;
+            }
+            writerActive = false;
+            groupLock.notifyAll();
+        }
+        if (failure == null && purge[0] > 0) {
+            purged.addAndGet(purge[0]);
+            purgeListener.purged(purge[0], purge[1], "capacity " + capacityMessages + " messages / " + capacityBytes + " bytes");
+        }
+    }
+
+    private void insertAll(Connection c, List<PendingWrite> batch) throws SQLException {
+        if (insert == null) {
+            insert = c.prepareStatement(
+                    "INSERT OR IGNORE INTO outbox(id, priority, qos, topic, created, payload, crc) VALUES (?,?,?,?,?,?,?)");
+        }
+        CRC32 crc = new CRC32();
+        for (PendingWrite p : batch) {
+            for (OutboundMessage m : p.messages) {
+                byte[] payload = m.payload();
+                crc.reset();
+                crc.update(payload);
+                insert.setString(1, m.id());
+                insert.setInt(2, m.priority());
+                insert.setInt(3, m.qos());
+                insert.setString(4, m.topic());
+                insert.setLong(5, m.createdAt().toEpochMilli());
+                insert.setBytes(6, payload);
+                insert.setLong(7, crc.getValue());
+                if (insert.executeUpdate() == 1) {
+                    count++;
+                    bytes += payload.length;
+                }
+            }
+        }
+    }
+
+    private void makeRoom(Connection c, long[] purge) throws SQLException {
+        if (count <= capacityMessages && bytes <= capacityBytes) {
+            return;
+        }
+        try (PreparedStatement victims = c.prepareStatement(
+                "SELECT seq, length(payload) FROM outbox ORDER BY priority DESC, seq ASC LIMIT 256");
+                PreparedStatement delete = c.prepareStatement("DELETE FROM outbox WHERE seq = ?")) {
+            while (count > capacityMessages || bytes > capacityBytes) {
+                boolean any = false;
+                try (ResultSet rs = victims.executeQuery()) {
+                    while (rs.next() && (count > capacityMessages || bytes > capacityBytes)) {
+                        any = true;
+                        delete.setLong(1, rs.getLong(1));
+                        delete.executeUpdate();
+                        count--;
+                        bytes -= rs.getLong(2);
+                        purge[0]++;
+                        purge[1] += rs.getLong(2);
+                    }
+                }
+                if (!any) {
+                    break;
+                }
+            }
+        }
+    }
+
+    private void reloadCounts() {
+        db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*), coalesce(sum(length(payload)),0) FROM outbox");
+                    ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                count = rs.getLong(1);
+                bytes = rs.getLong(2);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * The next messages to deliver: most urgent priority first, oldest first within it. Rows whose
+     * payload no longer matches its checksum are moved to quarantine and reported through
+     * {@code corrupt}.
+     */
+    List<StoredMessage> peek(int max, List<String> corrupt) {
+        return db.withConnection(c -> {
+            List<StoredMessage> out = new ArrayList<>(max);
+            List<long[]> bad = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT seq, id, priority, qos, topic, created, payload, crc FROM outbox ORDER BY priority, seq LIMIT ?")) {
+                ps.setInt(1, max);
+                try (ResultSet rs = ps.executeQuery()) {
+                    CRC32 crc = new CRC32();
+                    while (rs.next()) {
+                        long seq = rs.getLong(1);
+                        byte[] payload = rs.getBytes(7);
+                        crc.reset();
+                        crc.update(payload == null ? new byte[0] : payload);
+                        if (payload == null || crc.getValue() != rs.getLong(8)) {
+                            bad.add(new long[] {seq});
+                            corrupt.add(rs.getString(2));
+                            continue;
+                        }
+                        out.add(new StoredMessage(seq, new OutboundMessage(rs.getString(2), rs.getString(5), rs.getInt(3),
+                                rs.getInt(4), Instant.ofEpochMilli(rs.getLong(6)), payload)));
+                    }
+                }
+            } catch (IllegalArgumentException e) {
+                throw new StoreException("outbox row unreadable: " + e.getMessage(), null);
+            }
+            for (long[] b : bad) {
+                quarantine(c, b[0], "payload checksum mismatch");
+            }
+            return out;
+        });
+    }
+
+    private void quarantine(Connection c, long seq, String reason) throws SQLException {
+        try (PreparedStatement move = c.prepareStatement(
+                "INSERT OR REPLACE INTO outbox_quarantine(seq, id, quarantined, reason, payload) "
+                        + "SELECT seq, id, ?, ?, payload FROM outbox WHERE seq = ?");
+                PreparedStatement delete = c.prepareStatement("DELETE FROM outbox WHERE seq = ?")) {
+            move.setLong(1, System.currentTimeMillis());
+            move.setString(2, reason);
+            move.setLong(3, seq);
+            move.executeUpdate();
+            delete.setLong(1, seq);
+            delete.executeUpdate();
+        }
+        reloadCountsLocked(c);
+    }
+
+    private void reloadCountsLocked(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*), coalesce(sum(length(payload)),0) FROM outbox");
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            count = rs.getLong(1);
+            bytes = rs.getLong(2);
+        }
+    }
+
+    /** Removes delivered messages. */
+    void delivered(Collection<StoredMessage> messages) {
+        if (messages.isEmpty()) {
+            return;
+        }
+        db.inTransaction(c -> {
+            try (PreparedStatement delete = c.prepareStatement("DELETE FROM outbox WHERE seq = ?")) {
+                for (StoredMessage m : messages) {
+                    delete.setLong(1, m.seq());
+                    if (delete.executeUpdate() == 1) {
+                        count--;
+                        bytes -= m.message().payloadLength();
+                    }
+                }
+            }
+            return null;
+        });
+        delivered.addAndGet(messages.size());
+    }
+
+    public OutboxStats stats() {
+        return db.withConnection(c -> {
+            Optional<Instant> oldest;
+            try (PreparedStatement ps = c.prepareStatement("SELECT min(created) FROM outbox");
+                    ResultSet rs = ps.executeQuery()) {
+                long v = rs.next() ? rs.getLong(1) : 0;
+                oldest = rs.wasNull() || count == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(v));
+            }
+            return new OutboxStats(count, bytes, delivered.get(), purged.get(), oldest);
+        });
+    }
+
+    /** All stored messages in delivery order; for tests and tools. */
+    public List<OutboundMessage> snapshot() {
+        List<String> corrupt = new ArrayList<>();
+        List<StoredMessage> all = peek(Integer.MAX_VALUE, corrupt);
+        List<OutboundMessage> out = new ArrayList<>(all.size());
+        for (StoredMessage m : all) {
+            out.add(m.message());
+        }
+        return out;
+    }
+
+    private static final class PendingWrite {
+        final List<OutboundMessage> messages;
+        boolean done;
+        RuntimeException failure;
+
+        PendingWrite(List<OutboundMessage> messages) {
+            this.messages = messages;
+        }
+    }
+}

@@ -1,0 +1,284 @@
+package org.modhub.core.internal.outbox;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.modhub.api.event.EventKind;
+import org.modhub.api.event.EventLog;
+import org.modhub.api.event.HubEvent;
+import org.modhub.api.event.Severity;
+import org.modhub.api.health.ComponentHealth;
+import org.modhub.api.health.HealthContributor;
+import org.modhub.api.messaging.OutboundMessage;
+import org.modhub.api.messaging.Outbox;
+import org.modhub.api.messaging.OutboxStats;
+import org.modhub.api.wan.HeadEndSession;
+import org.modhub.core.internal.config.ConfigGuard;
+import org.modhub.core.internal.db.HubStore;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The durable outbox and its dispatcher. Messages wait in {@code outbox.db} until the head end
+ * confirmed them over whichever {@link HeadEndSession} is connected, most preferred first. WAN
+ * bundles may come and go at any time: the dispatcher simply finds no session and waits.
+ */
+@Component(service = {Outbox.class, HealthContributor.class}, immediate = true, configurationPid = OutboxService.PID)
+@Designate(ocd = OutboxService.Config.class)
+public class OutboxService implements Outbox, HealthContributor {
+    public static final String PID = "org.modhub.core.outbox";
+    static final String SOURCE = "hub-core/outbox";
+
+    @ObjectClassDefinition(name = "modhub outbox", description = "Durable store-and-forward queue towards the head end.")
+    public @interface Config {
+        @AttributeDefinition(min = "1", max = "10000000", description = "Most messages kept; beyond, the oldest of the least urgent priority are purged.")
+        int capacityMessages() default 100_000;
+
+        @AttributeDefinition(min = "1024", max = "1073741824", description = "Most payload bytes kept.")
+        long capacityBytes() default 64L * 1024 * 1024;
+
+        @AttributeDefinition(min = "1", max = "1000", description = "Messages published before waiting for their confirmations.")
+        int window() default 32;
+
+        @AttributeDefinition(min = "100", max = "600000", description = "How long to wait for a confirmation (ms).")
+        int deliveryTimeoutMs() default 30_000;
+
+        @AttributeDefinition(min = "10", max = "600000", description = "First retry delay after a failed delivery (ms).")
+        int retryMinMs() default 500;
+
+        @AttributeDefinition(min = "10", max = "3600000", description = "Longest retry delay (ms).")
+        int retryMaxMs() default 30_000;
+    }
+
+    private final Logger log;
+    private final OutboxQueue queue;
+    private final Config config;
+    private final Map<HeadEndSession, Integer> sessions = new ConcurrentHashMap<>();
+    private final ReentrantLock signalLock = new ReentrantLock();
+    private final Condition signal = signalLock.newCondition();
+    private boolean signalled;
+    private volatile boolean running = true;
+    private volatile String lastFailure = "";
+    private final Thread dispatcher;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile EventLog eventLog;
+
+    @Activate
+    public OutboxService(@Reference HubStore store, @Reference ConfigGuard guard,
+            @Reference(service = LoggerFactory.class) Logger log, Config config, Map<String, Object> properties) {
+        guard.check(getClass(), PID, properties);
+        if (config.retryMaxMs() < config.retryMinMs()) {
+            guard.refuse(PID, "retryMaxMs", config.retryMaxMs() + " is below retryMinMs " + config.retryMinMs());
+        }
+        this.log = log;
+        this.config = config;
+        this.queue = new OutboxQueue(store.outbox(), config.capacityMessages(), config.capacityBytes(), this::purged);
+        this.dispatcher = new Thread(this::dispatchLoop, "modhub-outbox-dispatcher");
+        this.dispatcher.setDaemon(true);
+        this.dispatcher.start();
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        running = false;
+        wake();
+        dispatcher.join(5_000);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addSession(HeadEndSession session, Map<String, Object> properties) {
+        sessions.put(session, preference(properties));
+        wake();
+    }
+
+    void updatedSession(HeadEndSession session, Map<String, Object> properties) {
+        sessions.put(session, preference(properties));
+        wake();
+    }
+
+    void removeSession(HeadEndSession session) {
+        sessions.remove(session);
+        wake();
+    }
+
+    private static int preference(Map<String, Object> properties) {
+        Object p = properties.get(HeadEndSession.PREFERENCE);
+        if (p instanceof Number n) {
+            return n.intValue();
+        }
+        try {
+            return p == null ? 0 : Integer.parseInt(p.toString().trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    @Override
+    public void enqueue(OutboundMessage message) {
+        queue.enqueue(message);
+        wake();
+    }
+
+    @Override
+    public void enqueueAll(List<OutboundMessage> messages) {
+        queue.enqueueAll(messages);
+        wake();
+    }
+
+    @Override
+    public OutboxStats stats() {
+        return queue.stats();
+    }
+
+    @Override
+    public ComponentHealth health() {
+        String failure = lastFailure;
+        if (!failure.isEmpty()) {
+            return ComponentHealth.degraded(PID, failure);
+        }
+        return ComponentHealth.up(PID);
+    }
+
+    private void purged(long count, long bytes, String reason) {
+        String detail = "purged " + count + " oldest messages (" + bytes + " bytes) to stay within " + reason;
+        log.warn(detail);
+        logEvent("OUTBOX_PURGED", Severity.WARNING, detail);
+    }
+
+    private void logEvent(String code, Severity severity, String detail) {
+        EventLog events = eventLog;
+        if (events != null) {
+            try {
+                events.log(HubEvent.of(EventKind.EVENT, code, severity, null, SOURCE, detail));
+            } catch (RuntimeException e) {
+                log.error("cannot log event {}: {}", code, e.getMessage());
+            }
+        }
+    }
+
+    private void wake() {
+        signalLock.lock();
+        try {
+            signalled = true;
+            signal.signalAll();
+        } finally {
+            signalLock.unlock();
+        }
+    }
+
+    private void await(long millis) {
+        signalLock.lock();
+        try {
+            long nanos = TimeUnit.MILLISECONDS.toNanos(millis);
+            while (!signalled && running && nanos > 0) {
+                nanos = signal.awaitNanos(nanos);
+            }
+            signalled = false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        } finally {
+            signalLock.unlock();
+        }
+    }
+
+    private Optional<HeadEndSession> bestSession() {
+        return sessions.entrySet().stream()
+                .filter(e -> e.getKey().isConnected())
+                .max(Comparator.comparingInt((Map.Entry<HeadEndSession, Integer> e) -> e.getValue()))
+                .map(Map.Entry::getKey);
+    }
+
+    private void dispatchLoop() {
+        long backoff = 0;
+        while (running) {
+            try {
+                Optional<HeadEndSession> session = bestSession();
+                if (session.isEmpty()) {
+                    await(1_000);
+                    continue;
+                }
+                List<String> corrupt = new ArrayList<>();
+                List<StoredMessage> batch = queue.peek(config.window(), corrupt);
+                for (String id : corrupt) {
+                    log.error("outbox message {} failed its checksum; moved to quarantine", id);
+                    logEvent("OUTBOX_CORRUPT_MESSAGE", Severity.ERROR, "message " + id + " failed its checksum; quarantined");
+                }
+                if (batch.isEmpty()) {
+                    await(1_000);
+                    continue;
+                }
+                if (deliver(session.get(), batch)) {
+                    backoff = 0;
+                    lastFailure = "";
+                } else {
+                    backoff = backoff == 0 ? config.retryMinMs() : Math.min(backoff * 2, config.retryMaxMs());
+                    await(backoff);
+                }
+            } catch (RuntimeException e) {
+                lastFailure = "dispatch failed: " + e.getMessage();
+                log.error("outbox dispatch failed: {}", e.getMessage(), e);
+                await(config.retryMaxMs());
+            }
+        }
+    }
+
+    /** Publishes a window of messages in order; returns whether all were confirmed. */
+    private boolean deliver(HeadEndSession session, List<StoredMessage> batch) {
+        List<CompletableFuture<?>> pending = new ArrayList<>(batch.size());
+        for (StoredMessage m : batch) {
+            CompletableFuture<?> f;
+            try {
+                f = session.publish(m.message().topic(), m.message().payload(), m.message().qos()).toCompletableFuture();
+            } catch (RuntimeException e) {
+                f = CompletableFuture.failedFuture(e);
+            }
+            pending.add(f);
+        }
+        List<StoredMessage> confirmed = new ArrayList<>(batch.size());
+        long deadline = System.nanoTime() + Duration.ofMillis(config.deliveryTimeoutMs()).toNanos();
+        boolean ok = true;
+        for (int i = 0; i < batch.size(); i++) {
+            try {
+                pending.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                confirmed.add(batch.get(i));
+            } catch (ExecutionException | TimeoutException e) {
+                Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+                lastFailure = "delivery over " + session.technology() + " failed: " + cause;
+                log.debug("delivery of {} over {} failed: {}", batch.get(i).message().id(), session.technology(), cause);
+                ok = false;
+                break; // keep order: retry from the first unconfirmed message
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
+                ok = false;
+                break;
+            }
+        }
+        queue.delivered(confirmed);
+        return ok;
+    }
+}
