@@ -19,8 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.modhub.api.messaging.Outbox;
 import org.modhub.api.wan.HeadEndSession;
+import org.modhub.api.wan.WanLink;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
@@ -98,17 +100,48 @@ class EmulatorConfigurationTest {
     }
 
     @Test
-    void latencyOutOfRangeIsRefusedAndAFixedConfigurationActivates() throws Exception {
+    void latencyOutOfRangeIsRefusedAndAFixedConfigurationActivatesOnRestart() throws Exception {
         Map<String, Object> c = new HashMap<>();
         c.put("latencyMs", 70_000);
         assertRefused(c);
 
+        // Felix SCR 2.2.12 does not retry a failed activation of an immediate component when its
+        // configuration changes: the fixed configuration takes effect when the bundle restarts.
         c.put("latencyMs", 10);
         emulator.configure(c);
         Bundle b = emulator.requireBundle();
+        b.stop();
+        b.start();
         Await.until("the emulator to activate with a fixed configuration", Duration.ofSeconds(10),
                 () -> states(b).contains(ComponentConfigurationDTO.ACTIVE), () -> "states " + states(b));
         emulator.awaitLinkState("UP");
+    }
+
+    @Test
+    void malformedUpdateOfAnActiveEmulatorIsRefusedAndTheLastValidConfigurationKept() throws Exception {
+        Map<String, Object> c = new HashMap<>();
+        c.put("latencyMs", 20);
+        emulator.configure(c);
+        Bundle b = emulator.installAndStart();
+        emulator.awaitLinkState("UP");
+        assertTrue(states(b).contains(ComponentConfigurationDTO.ACTIVE), "states " + states(b));
+        long serviceId = (Long) emulator.links(null).iterator().next().getProperty(Constants.SERVICE_ID);
+
+        c.put("latencyMs", "abc");
+        c.put("state", "DOWN");
+        emulator.configure(c);
+        // the update is refused as a whole: still UP with 20 ms, same registration
+        Await.never("a malformed update was applied", Duration.ofSeconds(1),
+                () -> emulator.links("UP").isEmpty() || !states(b).contains(ComponentConfigurationDTO.ACTIVE));
+        ServiceReference<WanLink> ref = emulator.links("UP").iterator().next();
+        assertEquals(serviceId, ref.getProperty(Constants.SERVICE_ID));
+        assertEquals(20, ref.getProperty("emulator.latency.ms"));
+
+        // a valid update is applied on the same registration
+        c.put("latencyMs", 5);
+        emulator.configure(c);
+        emulator.awaitLinkState("DOWN");
+        assertEquals(serviceId, emulator.links("DOWN").iterator().next().getProperty(Constants.SERVICE_ID));
     }
 
     @Test

@@ -136,9 +136,9 @@ class WanSwapTest {
         }
 
         // 2. slow link, more traffic; stop the emulator bundle mid-stream
-        emulator.configure(config("UP", 4));
+        emulator.configure(config("UP", 50)); // 50 ms per publish window of the outbox
         Await.until("latency applied", () -> !emulator.links(null).isEmpty()
-                && Integer.valueOf(4).equals(emulator.links(null).iterator().next().getProperty("emulator.latency.ms")));
+                && Integer.valueOf(50).equals(emulator.links(null).iterator().next().getProperty("emulator.latency.ms")));
         int b = enqueue(300, false);
         int bEnd = nextSeq;
         Await.until("part of the second batch at the head end", () -> headEnd.distinctIn(b, bEnd) >= 40);
@@ -206,7 +206,9 @@ class WanSwapTest {
     @Test
     void messagesArriveDespiteRefusedPublishes() throws Exception {
         Map<String, Object> c = config("UP", 0);
-        c.put("failEveryNth", 3);
+        // hub-core publishes windows of 32 and backs off (doubling) after each window with a failure:
+        // keep n near the window so the test does not wait for long backoffs
+        c.put("failEveryNth", 25);
         emulator.configure(c);
         emulator.installAndStart();
         int a = enqueue(60, false);

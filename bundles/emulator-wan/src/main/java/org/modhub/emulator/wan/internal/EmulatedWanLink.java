@@ -117,9 +117,20 @@ public final class EmulatedWanLink implements WanLink, HeadEndSession, EventHand
         LOG.log(Level.INFO, "emulated WAN link active: {0}", s);
     }
 
+    /**
+     * Applies a changed configuration to the running link. A malformed update is refused: the link
+     * keeps its last valid configuration and an error naming the PID and the field is logged (Felix SCR
+     * would keep the component active with the old values anyway when a modified method throws).
+     */
     @Modified
     void modified(EmulatedWanConfig config) {
-        EmulatorSettings s = validated(config);
+        EmulatorSettings s;
+        try {
+            s = EmulatorSettings.from(config, PID);
+        } catch (IllegalArgumentException e) {
+            LOG.log(Level.ERROR, e.getMessage() + "; keeping the previous configuration " + settings);
+            return;
+        }
         update(s);
         ServiceRegistration<?> reg = registration;
         if (reg != null) {
