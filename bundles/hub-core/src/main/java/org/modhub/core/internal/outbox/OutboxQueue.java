@@ -236,7 +236,7 @@ public final class OutboxQueue {
      */
     List<StoredMessage> peek(int max, List<String> corrupt) {
         return db.withConnection(c -> {
-            List<StoredMessage> out = new ArrayList<>(max);
+            List<StoredMessage> out = new ArrayList<>(Math.min(max, 1024));
             List<long[]> bad = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT seq, id, priority, qos, topic, created, payload, crc FROM outbox ORDER BY priority, seq LIMIT ?")) {

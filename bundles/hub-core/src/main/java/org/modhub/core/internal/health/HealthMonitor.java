@@ -1,0 +1,200 @@
+package org.modhub.core.internal.health;
+
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.modhub.api.health.ComponentHealth;
+import org.modhub.api.health.HealthContributor;
+import org.modhub.api.health.HealthState;
+import org.modhub.api.health.HubHealth;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
+import org.osgi.service.component.runtime.dto.UnsatisfiedReferenceDTO;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+
+/**
+ * The hub's health from Declarative Services' own view of every modhub component (bundles whose
+ * symbolic name starts with {@code org.modhub.}) plus what {@link HealthContributor}s report. Logs
+ * {@code modhub READY in <ms> ms} (time since JVM start) once the framework has started every bundle
+ * and every modhub component is active or satisfied.
+ */
+@Component(service = HubHealth.class, immediate = true)
+public class HealthMonitor implements HubHealth {
+    static final String PREFIX = "org.modhub.";
+
+    private final BundleContext context;
+    private final ServiceComponentRuntime scr;
+    private final Logger log;
+    private final List<HealthContributor> contributors = new CopyOnWriteArrayList<>();
+    private final ScheduledExecutorService timer;
+    private volatile Duration readyAfter;
+
+    @Activate
+    public HealthMonitor(BundleContext context, @Reference ServiceComponentRuntime scr,
+            @Reference(service = LoggerFactory.class) Logger log) {
+        this.context = context;
+        this.scr = scr;
+        this.log = log;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "modhub-health");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleWithFixedDelay(this::checkReady, 0, 10, TimeUnit.MILLISECONDS);
+    }
+
+    @Deactivate
+    void deactivate() {
+        timer.shutdownNow();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addContributor(HealthContributor c) {
+        contributors.add(c);
+    }
+
+    void removeContributor(HealthContributor c) {
+        contributors.remove(c);
+    }
+
+    private void checkReady() {
+        if (readyAfter != null) {
+            return;
+        }
+        try {
+            if (context.getBundle(0).getState() != Bundle.ACTIVE) {
+                return;
+            }
+            for (Bundle b : context.getBundles()) {
+                boolean fragment = b.getHeaders("").get(Constants.FRAGMENT_HOST) != null;
+                if (!fragment && b.getState() != Bundle.ACTIVE) {
+                    return;
+                }
+            }
+            for (ComponentHealth c : componentStates()) {
+                if (c.state() != HealthState.UP) {
+                    return;
+                }
+            }
+        } catch (IllegalStateException e) {
+            return; // framework stopping
+        }
+        long ms = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+        readyAfter = Duration.ofMillis(ms);
+        String line = "modhub READY in " + ms + " ms";
+        System.out.println(line);
+        log.info(line);
+        timer.shutdown();
+    }
+
+    /** DS's view of each modhub component. */
+    private List<ComponentHealth> componentStates() {
+        List<ComponentHealth> out = new ArrayList<>();
+        Collection<ComponentDescriptionDTO> descriptions = scr.getComponentDescriptionDTOs();
+        for (ComponentDescriptionDTO d : descriptions) {
+            if (!d.bundle.symbolicName.startsWith(PREFIX) || !scr.isComponentEnabled(d)) {
+                continue;
+            }
+            Collection<ComponentConfigurationDTO> configs = scr.getComponentConfigurationDTOs(d);
+            if (configs.isEmpty()) {
+                if (!"require".equals(d.configurationPolicy)) {
+                    out.add(new ComponentHealth(d.name, HealthState.STARTING, "not yet configured by DS"));
+                }
+                continue; // a component that requires configuration and has none is off by design
+            }
+            for (ComponentConfigurationDTO c : configs) {
+                String name = configs.size() > 1 ? d.name + "#" + c.id : d.name;
+                out.add(switch (c.state) {
+                    case ComponentConfigurationDTO.ACTIVE, ComponentConfigurationDTO.SATISFIED -> ComponentHealth.up(name);
+                    case ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION ->
+                        ComponentHealth.degraded(name, "waiting for configuration");
+                    case ComponentConfigurationDTO.UNSATISFIED_REFERENCE -> ComponentHealth.degraded(name,
+                            "missing " + missing(c.unsatisfiedReferences));
+                    case ComponentConfigurationDTO.FAILED_ACTIVATION -> ComponentHealth.degraded(name,
+                            "activation failed: " + firstLine(c.failure));
+                    default -> ComponentHealth.degraded(name, "state " + c.state);
+                });
+            }
+        }
+        return out;
+    }
+
+    private static String missing(UnsatisfiedReferenceDTO[] refs) {
+        List<String> names = new ArrayList<>();
+        if (refs != null) {
+            for (UnsatisfiedReferenceDTO r : refs) {
+                names.add(r.name + (r.target == null ? "" : " " + r.target));
+            }
+        }
+        return String.join(", ", names);
+    }
+
+    private static String firstLine(String failure) {
+        if (failure == null) {
+            return "unknown";
+        }
+        String first = failure.lines().findFirst().orElse(failure);
+        // DS wraps the activator's exception: show its message
+        int cause = failure.indexOf("Caused by: ");
+        if (cause >= 0) {
+            String c = failure.substring(cause + 11).lines().findFirst().orElse("");
+            return c.isEmpty() ? first : c;
+        }
+        return first;
+    }
+
+    @Override
+    public HealthState overall() {
+        List<ComponentHealth> all = components();
+        boolean allUp = all.stream().allMatch(c -> c.state() == HealthState.UP);
+        if (readyAfter == null) {
+            boolean failed = all.stream().anyMatch(c -> c.state() == HealthState.DEGRADED
+                    && (c.reason().startsWith("activation failed") || !c.reason().startsWith("missing")));
+            return failed ? HealthState.DEGRADED : HealthState.STARTING;
+        }
+        return allUp ? HealthState.UP : HealthState.DEGRADED;
+    }
+
+    @Override
+    public List<ComponentHealth> components() {
+        List<ComponentHealth> all = componentStates();
+        for (HealthContributor c : contributors) {
+            try {
+                ComponentHealth h = c.health();
+                // a contributor's own report refines DS's view of the same component
+                all.removeIf(existing -> existing.name().equals(h.name()) && h.state() != HealthState.UP);
+                if (all.stream().noneMatch(existing -> existing.name().equals(h.name()))) {
+                    all.add(h);
+                }
+            } catch (RuntimeException e) {
+                all.add(ComponentHealth.degraded(c.getClass().getName(), "health check failed: " + e.getMessage()));
+            }
+        }
+        return all;
+    }
+
+    @Override
+    public Optional<Duration> readyAfter() {
+        return Optional.ofNullable(readyAfter);
+    }
+}

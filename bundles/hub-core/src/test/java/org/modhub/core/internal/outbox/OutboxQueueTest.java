@@ -1,0 +1,182 @@
+package org.modhub.core.internal.outbox;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.modhub.api.messaging.OutboundMessage;
+import org.modhub.api.messaging.OutboxFullException;
+import org.modhub.core.internal.db.Durability;
+import org.modhub.core.internal.db.SqliteDatabase;
+import org.modhub.core.internal.db.StoreCorruptException;
+
+class OutboxQueueTest {
+    @TempDir
+    Path dir;
+
+    private SqliteDatabase open() throws Exception {
+        return SqliteDatabase.open(dir.resolve("outbox.db"), Durability.FULL, true);
+    }
+
+    @Test
+    void keepsOrderWithinPriorityAndUrgentFirst() throws Exception {
+        try (SqliteDatabase db = open()) {
+            OutboxQueue q = new OutboxQueue(db, 1000, 1 << 20, null);
+            q.enqueue(TestMessages.message("a", 4));
+            q.enqueue(TestMessages.message("b", 9));
+            q.enqueue(TestMessages.message("c", 4));
+            q.enqueue(TestMessages.message("d", 0));
+            q.enqueue(TestMessages.message("a", 4)); // duplicate id ignored
+            List<String> order = q.snapshot().stream().map(OutboundMessage::id).toList();
+            assertEquals(List.of("d", "a", "c", "b"), order);
+            assertEquals(4, q.stats().pending());
+        }
+    }
+
+    @Test
+    void survivesReopenAndDeliveredMessagesLeave() throws Exception {
+        try (SqliteDatabase db = open()) {
+            OutboxQueue q = new OutboxQueue(db, 1000, 1 << 20, null);
+            for (int i = 0; i < 10; i++) {
+                q.enqueue(TestMessages.message("m" + i, 4));
+            }
+            List<String> corrupt = new ArrayList<>();
+            List<StoredMessage> first = q.peek(3, corrupt);
+            q.delivered(first);
+            assertEquals(7, q.stats().pending());
+            assertEquals(3, q.stats().delivered());
+        }
+        try (SqliteDatabase db = open()) {
+            OutboxQueue q = new OutboxQueue(db, 1000, 1 << 20, null);
+            List<OutboundMessage> left = q.snapshot();
+            assertEquals(7, left.size());
+            assertEquals("m3", left.get(0).id());
+            assertArrayEquals(TestMessages.payload("m3"), left.get(0).payload());
+            assertEquals(7, q.stats().pending());
+        }
+    }
+
+    @Test
+    void purgesOldestOfLeastUrgentWhenFull() throws Exception {
+        AtomicLong purged = new AtomicLong();
+        try (SqliteDatabase db = open()) {
+            OutboxQueue q = new OutboxQueue(db, 5, 1 << 20, (count, bytes, reason) -> purged.addAndGet(count));
+            q.enqueue(TestMessages.message("alert", 0));
+            for (int i = 0; i < 6; i++) {
+                q.enqueue(TestMessages.message("bulk" + i, 9));
+            }
+            List<String> ids = q.snapshot().stream().map(OutboundMessage::id).toList();
+            assertEquals(List.of("alert", "bulk2", "bulk3", "bulk4", "bulk5"), ids);
+            assertEquals(2, purged.get());
+            assertEquals(2, q.stats().purged());
+            assertThrows(OutboxFullException.class, () -> new OutboxQueue(db, 5, 100, null)
+                    .enqueue(new OutboundMessage("big", "t/x", 4, 1, java.time.Instant.now(), new byte[101])));
+        }
+    }
+
+    @Test
+    void groupCommitUnderConcurrentProducersLosesNothing() throws Exception {
+        try (SqliteDatabase db = open()) {
+            OutboxQueue q = new OutboxQueue(db, 1_000_000, 1L << 30, null);
+            ExecutorService pool = Executors.newFixedThreadPool(16);
+            List<Future<?>> fs = new ArrayList<>();
+            for (int t = 0; t < 16; t++) {
+                int thread = t;
+                fs.add(pool.submit(() -> {
+                    for (int i = 0; i < 200; i++) {
+                        q.enqueue(TestMessages.message("t" + thread + "-" + i, thread % 3));
+                    }
+                }));
+            }
+            for (Future<?> f : fs) {
+                f.get();
+            }
+            pool.shutdown();
+            List<OutboundMessage> all = q.snapshot();
+            assertEquals(3200, all.size());
+            Set<String> ids = new HashSet<>();
+            for (OutboundMessage m : all) {
+                ids.add(m.id());
+                assertArrayEquals(TestMessages.payload(m.id()), m.payload());
+            }
+            assertEquals(3200, ids.size());
+            // within a producer and priority, order is enqueue order
+            int last = -1;
+            for (OutboundMessage m : all) {
+                if (m.id().startsWith("t0-")) {
+                    int i = Integer.parseInt(m.id().substring(3));
+                    assertTrue(i > last);
+                    last = i;
+                }
+            }
+        }
+    }
+
+    @Test
+    void corruptPayloadIsQuarantinedNotDelivered() throws Exception {
+        try (SqliteDatabase db = open()) {
+            OutboxQueue q = new OutboxQueue(db, 100, 1 << 20, null);
+            q.enqueue(TestMessages.message("good", 4));
+            q.enqueue(TestMessages.message("bad", 4));
+            db.withConnection(c -> c.createStatement().executeUpdate("UPDATE outbox SET crc = crc + 1 WHERE id = 'bad'"));
+            List<String> corrupt = new ArrayList<>();
+            List<StoredMessage> got = q.peek(10, corrupt);
+            assertEquals(List.of("bad"), corrupt);
+            assertEquals(1, got.size());
+            assertEquals(1, db.queryLong("SELECT count(*) FROM outbox_quarantine"));
+        }
+    }
+
+    @Test
+    void garbageStoreFileIsRefusedAndLeftUntouched() throws IOException {
+        Path file = dir.resolve("outbox.db");
+        byte[] junk = "this is not a database, but somebody's data".getBytes();
+        Files.write(file, junk);
+        StoreCorruptException e = assertThrows(StoreCorruptException.class,
+                () -> SqliteDatabase.open(file, Durability.FULL, true));
+        assertTrue(e.getMessage().contains("left untouched"), e.getMessage());
+        assertArrayEquals(junk, Files.readAllBytes(file));
+    }
+
+    @Test
+    void damagedDatabaseIsRefused() throws Exception {
+        try (SqliteDatabase db = open()) {
+            OutboxQueue q = new OutboxQueue(db, 100_000, 1 << 30, null);
+            List<OutboundMessage> batch = new ArrayList<>();
+            for (int i = 0; i < 3000; i++) {
+                batch.add(TestMessages.message("x" + i, 4));
+            }
+            q.enqueueAll(batch);
+            db.withConnection(c -> c.createStatement().execute("PRAGMA wal_checkpoint(TRUNCATE)"));
+        }
+        Path file = dir.resolve("outbox.db");
+        long size = Files.size(file);
+        byte[] before = Files.readAllBytes(file);
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            // overwrite pages in the middle of the file (b-tree pages) with garbage, keep the header
+            for (long pos = 4096 * 3; pos < size - 4096; pos += 4096 * 7) {
+                raf.seek(pos);
+                raf.write(new byte[512]);
+            }
+        }
+        byte[] damaged = Files.readAllBytes(file);
+        assertTrue(!java.util.Arrays.equals(before, damaged));
+        assertThrows(StoreCorruptException.class, () -> SqliteDatabase.open(file, Durability.FULL, true));
+        assertArrayEquals(damaged, Files.readAllBytes(file));
+    }
+}
