@@ -145,6 +145,7 @@ class WanSwapTest {
         Bundle bundle = emulator.requireBundle();
         bundle.stop();
         int seenB = headEnd.distinctIn(b, bEnd);
+        System.out.println("WanSwapTest: emulator stopped after " + seenB + " of 300 messages of the second batch");
         assertTrue(emulator.sessions().isEmpty(), "no session once the emulator is stopped");
         int c = enqueue(100, true);
         int cEnd = nextSeq;
