@@ -195,19 +195,17 @@ public final class OutboxQueue {
             insert = c.prepareStatement(
                     "INSERT OR IGNORE INTO outbox(id, priority, qos, topic, created, payload, crc) VALUES (?,?,?,?,?,?,?)");
         }
-        CRC32 crc = new CRC32();
         for (PendingWrite p : batch) {
-            for (OutboundMessage m : p.messages) {
-                byte[] payload = m.payload();
-                crc.reset();
-                crc.update(payload);
+            for (int i = 0; i < p.messages.size(); i++) {
+                OutboundMessage m = p.messages.get(i);
+                byte[] payload = p.payloads[i];
                 insert.setString(1, m.id());
                 insert.setInt(2, m.priority());
                 insert.setInt(3, m.qos());
                 insert.setString(4, m.topic());
                 insert.setLong(5, m.createdAt().toEpochMilli());
                 insert.setBytes(6, payload);
-                insert.setLong(7, crc.getValue());
+                insert.setLong(7, p.crcs[i]);
                 if (insert.executeUpdate() == 1) {
                     count++;
                     bytes += payload.length;
@@ -367,9 +365,22 @@ public final class OutboxQueue {
         volatile boolean leader;
         volatile RuntimeException failure;
 
+        /** Payload copies and checksums, prepared by the producer so the writer only writes. */
+        final byte[][] payloads;
+        final long[] crcs;
+
         PendingWrite(List<OutboundMessage> messages, Thread thread) {
             this.messages = messages;
             this.thread = thread;
+            this.payloads = new byte[messages.size()][];
+            this.crcs = new long[messages.size()];
+            CRC32 crc = new CRC32();
+            for (int i = 0; i < payloads.length; i++) {
+                payloads[i] = messages.get(i).payload();
+                crc.reset();
+                crc.update(payloads[i]);
+                crcs[i] = crc.getValue();
+            }
         }
     }
 }
