@@ -11,6 +11,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.zip.CRC32;
 import org.modhub.api.messaging.OutboundMessage;
 import org.modhub.api.messaging.OutboxFullException;
@@ -61,6 +62,9 @@ public final class OutboxQueue {
     private final long capacityBytes;
     private final PurgeListener purgeListener;
 
+    /** Rounds a writer commits for others before handing the role on. */
+    private static final int MAX_WRITER_ROUNDS = 3;
+
     private final Object groupLock = new Object();
     private final ArrayDeque<PendingWrite> queued = new ArrayDeque<>();
     private boolean writerActive;
@@ -106,33 +110,60 @@ public final class OutboxQueue {
                         + " bytes exceeds the outbox capacity of " + capacityBytes + " bytes");
             }
         }
-        PendingWrite mine = new PendingWrite(messages);
-        List<PendingWrite> batch = null;
+        PendingWrite mine = new PendingWrite(messages, Thread.currentThread());
+        boolean lead;
         synchronized (groupLock) {
             queued.add(mine);
-            while (!mine.done) {
-                if (!writerActive) {
-                    writerActive = true;
-                    batch = new ArrayList<>(queued);
-                    queued.clear();
-                    break;
-                }
-                try {
-                    groupLock.wait();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    // keep waiting: our message may already be in a batch being committed
-                }
+            lead = !writerActive;
+            if (lead) {
+                writerActive = true;
             }
         }
-        if (batch != null) {
-            writeBatch(batch);
+        if (!lead) {
+            // wait until a writer committed our message, or handed the writer role to us
+            while (!mine.done && !mine.leader) {
+                LockSupport.park(this);
+            }
+        }
+        if (!mine.done) {
+            writeWhileQueued();
         }
         if (mine.failure != null) {
             throw mine.failure;
         }
-        if (Thread.interrupted()) {
-            Thread.currentThread().interrupt();
+    }
+
+    /**
+     * The writer role: commit everything queued, a few rounds while producers keep queueing, then
+     * hand the role to the oldest waiting producer (or give it up if none waits).
+     */
+    private void writeWhileQueued() {
+        for (int round = 0;; round++) {
+            List<PendingWrite> batch;
+            synchronized (groupLock) {
+                batch = new ArrayList<>(queued);
+                queued.clear();
+            }
+            writeBatch(batch);
+            Thread self = Thread.currentThread();
+            for (PendingWrite p : batch) {
+                p.done = true;
+                if (p.thread != self) {
+                    LockSupport.unpark(p.thread);
+                }
+            }
+            synchronized (groupLock) {
+                if (queued.isEmpty()) {
+                    writerActive = false;
+                    return;
+                }
+                if (round >= MAX_WRITER_ROUNDS) {
+                    PendingWrite next = queued.peekFirst();
+                    next.leader = true;
+                    LockSupport.unpark(next.thread);
+                    return;
+                }
+            }
         }
     }
 
@@ -150,13 +181,8 @@ public final class OutboxQueue {
             // counts may be off after a rolled-back transaction: reload them
             reloadCounts();
         }
-        synchronized (groupLock) {
-            for (PendingWrite p : batch) {
-                p.failure = failure;
-                p.done = true;
-            }
-            writerActive = false;
-            groupLock.notifyAll();
+        for (PendingWrite p : batch) {
+            p.failure = failure;
         }
         if (failure == null && purge[0] > 0) {
             purged.addAndGet(purge[0]);
@@ -169,19 +195,17 @@ public final class OutboxQueue {
             insert = c.prepareStatement(
                     "INSERT OR IGNORE INTO outbox(id, priority, qos, topic, created, payload, crc) VALUES (?,?,?,?,?,?,?)");
         }
-        CRC32 crc = new CRC32();
         for (PendingWrite p : batch) {
-            for (OutboundMessage m : p.messages) {
-                byte[] payload = m.payload();
-                crc.reset();
-                crc.update(payload);
+            for (int i = 0; i < p.messages.size(); i++) {
+                OutboundMessage m = p.messages.get(i);
+                byte[] payload = p.payloads[i];
                 insert.setString(1, m.id());
                 insert.setInt(2, m.priority());
                 insert.setInt(3, m.qos());
                 insert.setString(4, m.topic());
                 insert.setLong(5, m.createdAt().toEpochMilli());
                 insert.setBytes(6, payload);
-                insert.setLong(7, crc.getValue());
+                insert.setLong(7, p.crcs[i]);
                 if (insert.executeUpdate() == 1) {
                     count++;
                     bytes += payload.length;
@@ -336,11 +360,27 @@ public final class OutboxQueue {
 
     private static final class PendingWrite {
         final List<OutboundMessage> messages;
-        boolean done;
-        RuntimeException failure;
+        final Thread thread;
+        volatile boolean done;
+        volatile boolean leader;
+        volatile RuntimeException failure;
 
-        PendingWrite(List<OutboundMessage> messages) {
+        /** Payload copies and checksums, prepared by the producer so the writer only writes. */
+        final byte[][] payloads;
+        final long[] crcs;
+
+        PendingWrite(List<OutboundMessage> messages, Thread thread) {
             this.messages = messages;
+            this.thread = thread;
+            this.payloads = new byte[messages.size()][];
+            this.crcs = new long[messages.size()];
+            CRC32 crc = new CRC32();
+            for (int i = 0; i < payloads.length; i++) {
+                payloads[i] = messages.get(i).payload();
+                crc.reset();
+                crc.update(payloads[i]);
+                crcs[i] = crc.getValue();
+            }
         }
     }
 }
