@@ -1,6 +1,7 @@
 package org.modhub.core.internal.config;
 
 import java.lang.reflect.Array;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Dictionary;
 import java.util.Enumeration;
@@ -24,6 +25,9 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 import org.osgi.service.log.Logger;
 import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.AttributeDefinition;
@@ -52,6 +56,10 @@ public class ConfigGuard implements ConfigurationListener, HealthContributor {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile ConfigurationAdmin configAdmin;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ServiceComponentRuntime scr;
 
     @Activate
     public ConfigGuard(BundleContext context, @Reference(service = LoggerFactory.class) Logger log) {
@@ -106,6 +114,7 @@ public class ConfigGuard implements ConfigurationListener, HealthContributor {
     public void configurationEvent(ConfigurationEvent event) {
         if (event.getType() == ConfigurationEvent.CM_DELETED) {
             problems.remove(event.getPid());
+            retryFailed(event.getPid());
             return;
         }
         if (event.getType() != ConfigurationEvent.CM_UPDATED) {
@@ -120,8 +129,34 @@ public class ConfigGuard implements ConfigurationListener, HealthContributor {
             if (found != null && found.length == 1) {
                 review(event.getPid(), event.getFactoryPid(), toMap(found[0].getProperties()));
             }
+            if (!problems.containsKey(event.getPid())) {
+                retryFailed(event.getPid());
+            }
         } catch (Exception e) {
             log.warn("cannot read configuration {}: {}", event.getPid(), e.getMessage());
+        }
+    }
+
+    /**
+     * Declarative Services does not retry a component whose activation failed when its
+     * configuration changes; once the configuration is valid again, restart such components so a
+     * corrected value takes effect without restarting the bundle.
+     */
+    private void retryFailed(String pid) {
+        ServiceComponentRuntime runtime = scr;
+        if (runtime == null) {
+            return;
+        }
+        for (ComponentDescriptionDTO d : runtime.getComponentDescriptionDTOs()) {
+            if (d.configurationPid == null || !Arrays.asList(d.configurationPid).contains(pid)) {
+                continue;
+            }
+            boolean failed = runtime.getComponentConfigurationDTOs(d).stream()
+                    .anyMatch(c -> c.state == ComponentConfigurationDTO.FAILED_ACTIVATION);
+            if (failed) {
+                log.info("configuration {} changed: restarting component {} that had failed to activate", pid, d.name);
+                runtime.disableComponent(d).onResolve(() -> runtime.enableComponent(d));
+            }
         }
     }
 

@@ -3,10 +3,10 @@ package org.modhub.core.internal.log;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.Map;
+import org.modhub.core.internal.config.ConfigGuard;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
-import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.log.LogEntry;
@@ -43,20 +43,17 @@ public class ConsoleLog implements LogListener {
     private LoggerAdmin loggerAdmin;
 
     @Activate
-    public ConsoleLog(@Reference LogReaderService reader, Config config) {
+    public ConsoleLog(@Reference LogReaderService reader, @Reference ConfigGuard guard, Config config,
+            Map<String, Object> properties) {
+        guard.check(getClass(), PID, properties);
         this.reader = reader;
         this.level = config.level();
         reader.addLogListener(this);
     }
 
+    /** Sets the framework's root log level; a configuration change re-activates the component. */
     @Activate
-    void start(Config config) {
-        apply(config);
-    }
-
-    @Modified
-    void apply(Config config) {
-        level = config.level();
+    void start() {
         if (loggerAdmin != null) {
             LoggerContext root = loggerAdmin.getLoggerContext(null);
             Map<String, LogLevel> levels = root.getLogLevels();

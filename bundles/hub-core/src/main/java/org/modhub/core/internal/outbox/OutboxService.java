@@ -231,11 +231,14 @@ public class OutboxService implements Outbox, HealthContributor {
                     await(1_000);
                     continue;
                 }
-                if (deliver(session.get(), batch)) {
+                int confirmed = deliver(session.get(), batch);
+                if (confirmed == batch.size()) {
                     backoff = 0;
                     lastFailure = "";
                 } else {
-                    backoff = backoff == 0 ? config.retryMinMs() : Math.min(backoff * 2, config.retryMaxMs());
+                    // progress resets the backoff; only failures in a row lengthen it
+                    backoff = backoff == 0 || confirmed > 0 ? config.retryMinMs()
+                            : Math.min(backoff * 2, config.retryMaxMs());
                     await(backoff);
                 }
             } catch (RuntimeException e) {
@@ -246,8 +249,8 @@ public class OutboxService implements Outbox, HealthContributor {
         }
     }
 
-    /** Publishes a window of messages in order; returns whether all were confirmed. */
-    private boolean deliver(HeadEndSession session, List<StoredMessage> batch) {
+    /** Publishes a window of messages in order; returns how many, from the first, were confirmed. */
+    private int deliver(HeadEndSession session, List<StoredMessage> batch) {
         List<CompletableFuture<?>> pending = new ArrayList<>(batch.size());
         for (StoredMessage m : batch) {
             CompletableFuture<?> f;
@@ -260,7 +263,6 @@ public class OutboxService implements Outbox, HealthContributor {
         }
         List<StoredMessage> confirmed = new ArrayList<>(batch.size());
         long deadline = System.nanoTime() + Duration.ofMillis(config.deliveryTimeoutMs()).toNanos();
-        boolean ok = true;
         for (int i = 0; i < batch.size(); i++) {
             try {
                 pending.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -269,16 +271,14 @@ public class OutboxService implements Outbox, HealthContributor {
                 Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
                 lastFailure = "delivery over " + session.technology() + " failed: " + cause;
                 log.debug("delivery of {} over {} failed: {}", batch.get(i).message().id(), session.technology(), cause);
-                ok = false;
                 break; // keep order: retry from the first unconfirmed message
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 running = false;
-                ok = false;
                 break;
             }
         }
         queue.delivered(confirmed);
-        return ok;
+        return confirmed.size();
     }
 }
