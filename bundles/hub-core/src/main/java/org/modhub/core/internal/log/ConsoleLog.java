@@ -49,6 +49,14 @@ public class ConsoleLog implements LogListener {
         this.reader = reader;
         this.level = config.level();
         reader.addLogListener(this);
+        // what was logged before this component started listening: warnings and errors, oldest first
+        java.util.List<LogEntry> earlier = java.util.Collections.list(reader.getLog());
+        java.util.Collections.reverse(earlier);
+        for (LogEntry e : earlier) {
+            if (e.getLogLevel().ordinal() <= LogLevel.WARN.ordinal()) {
+                logged(e);
+            }
+        }
     }
 
     /** Sets the framework's root log level; a configuration change re-activates the component. */
@@ -70,6 +78,11 @@ public class ConsoleLog implements LogListener {
     @Override
     public void logged(LogEntry entry) {
         if (entry.getLogLevel().ordinal() > level.ordinal()) {
+            return;
+        }
+        // the framework's own bundle and service events are noise unless something went wrong
+        String logger = entry.getLoggerName();
+        if (logger != null && logger.startsWith("Events.") && entry.getLogLevel().ordinal() > LogLevel.WARN.ordinal()) {
             return;
         }
         String bsn = entry.getBundle() == null ? "-" : entry.getBundle().getSymbolicName();
