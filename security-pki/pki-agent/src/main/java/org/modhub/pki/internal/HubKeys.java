@@ -1,0 +1,256 @@
+package org.modhub.pki.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import javax.crypto.KeyAgreement;
+import javax.crypto.spec.PBEParameterSpec;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.modhub.api.common.Eui64;
+import org.modhub.api.security.KeyUse;
+import org.modhub.api.security.SecurityCheckException;
+import org.modhub.api.security.SecurityCheckException.Reason;
+
+/**
+ * The hub's identity: its entity id and two P-256 key pairs (digital signature, key agreement),
+ * generated on first boot from a NIST SP 800-90A DRBG. The private keys exist only in a PKCS#12 key
+ * store ({@value #FILE} in the PKI data folder; entries encrypted with PBES2 AES-256 / HmacSHA256
+ * under the secret from the configured {@link SecretSource}) and in this object's memory; nothing
+ * outside this class gets them. Each key has a certificate in the store: a self-signed device-profile
+ * certificate until one issued under a trust anchor is installed.
+ */
+public final class HubKeys {
+    public static final String FILE = "hub-keys.p12";
+    private static final String SIG = "digital-signature";
+    private static final String KA = "key-agreement";
+    private static final int PBE_ITERATIONS = 10_000;
+
+    private final Eui64 entityId;
+    private final Path file;
+    private final char[] password;
+    private final SecureRandom random;
+    private final Map<KeyUse, PrivateKey> privateKeys = new EnumMap<>(KeyUse.class);
+    private final Map<KeyUse, X509Certificate> certificates = new EnumMap<>(KeyUse.class);
+    private final boolean created;
+
+    /**
+     * Opens the key store in {@code dir}, or creates it with fresh keys if there is none.
+     *
+     * @throws SecurityCheckException CERTIFICATE_INVALID if the store is unreadable (wrong secret,
+     *         corrupt) or belongs to another entity id
+     */
+    public HubKeys(Eui64 entityId, Path dir, char[] password, SecureRandom random)
+            throws IOException, SecurityCheckException {
+        this.entityId = entityId;
+        this.file = dir.resolve(FILE);
+        this.password = password.clone();
+        this.random = random;
+        Files.createDirectories(dir);
+        if (Files.exists(file)) {
+            load();
+            created = false;
+        } else {
+            generate();
+            created = true;
+        }
+    }
+
+    /** A DRBG (SP 800-90A) seeded by the JDK from the system's entropy source. */
+    public static SecureRandom drbg() {
+        try {
+            return SecureRandom.getInstance("DRBG", java.security.DrbgParameters.instantiation(256,
+                    java.security.DrbgParameters.Capability.PR_AND_RESEED, "modhub-pki".getBytes()));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("no DRBG", e);
+        }
+    }
+
+    public boolean created() {
+        return created;
+    }
+
+    public Eui64 entityId() {
+        return entityId;
+    }
+
+    private void generate() throws IOException {
+        for (KeyUse use : KeyUse.values()) {
+            KeyPair pair = Crypto.generateP256(random);
+            privateKeys.put(use, pair.getPrivate());
+            certificates.put(use, Certificates.selfSignedDevice(entityId, use, pair, pair.getPrivate()));
+        }
+        save();
+    }
+
+    private void load() throws IOException, SecurityCheckException {
+        try (InputStream in = Files.newInputStream(file)) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(in, password);
+            KeyFactory kf = KeyFactory.getInstance("EC", Crypto.BC);
+            for (KeyUse use : KeyUse.values()) {
+                String alias = alias(use);
+                KeyStore.PrivateKeyEntry e = (KeyStore.PrivateKeyEntry) ks.getEntry(alias,
+                        new KeyStore.PasswordProtection(password));
+                if (e == null) {
+                    throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "key store " + file + " has no " + alias
+                            + " key");
+                }
+                X509Certificate cert = (X509Certificate) e.getCertificate();
+                Certificates.Info info = Certificates.parse(cert.getEncoded());
+                if (!info.entityId().equals(java.util.Optional.of(entityId)) || info.keyUse().orElse(null) != use) {
+                    throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "key store " + file + " holds keys of "
+                            + info.entityId().map(Object::toString).orElse("no entity") + ", not of this hub " + entityId);
+                }
+                // BC key objects: Bouncy Castle signs and agrees fastest with its own
+                privateKeys.put(use, kf.generatePrivate(new PKCS8EncodedKeySpec(e.getPrivateKey().getEncoded())));
+                certificates.put(use, info.certificate());
+            }
+        } catch (GeneralSecurityException | ClassCastException e) {
+            throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "cannot open key store " + file
+                    + " (wrong secret or corrupt): " + e.getMessage(), e);
+        } catch (IOException e) {
+            if (e.getCause() instanceof GeneralSecurityException || e.getCause() instanceof ArithmeticException
+                    || e.getMessage() != null) {
+                throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "cannot open key store " + file
+                        + " (wrong secret or corrupt): " + e.getMessage(), e);
+            }
+            throw e;
+        }
+    }
+
+    private static String alias(KeyUse use) {
+        return use == KeyUse.DIGITAL_SIGNATURE ? SIG : KA;
+    }
+
+    /** Writes the store to a temporary file (mode 0600) and moves it into place atomically. */
+    private synchronized void save() throws IOException {
+        try {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            for (KeyUse use : KeyUse.values()) {
+                byte[] salt = new byte[16];
+                random.nextBytes(salt);
+                ks.setEntry(alias(use), new KeyStore.PrivateKeyEntry(privateKeys.get(use),
+                        new Certificate[] {certificates.get(use)}),
+                        new KeyStore.PasswordProtection(password, "PBEWithHmacSHA256AndAES_256",
+                                new PBEParameterSpec(salt, PBE_ITERATIONS)));
+            }
+            Path tmp = file.resolveSibling(FILE + ".tmp");
+            Files.deleteIfExists(tmp);
+            if (Files.getFileAttributeView(file.getParent(), PosixFileAttributeView.class) != null) {
+                Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } else {
+                Files.createFile(tmp);
+            }
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                ks.store(out, password);
+            }
+            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot write key store " + file, e);
+        }
+    }
+
+    public X509Certificate certificate(KeyUse use) {
+        return certificates.get(use);
+    }
+
+    public PublicKey publicKey(KeyUse use) {
+        return certificates.get(use).getPublicKey();
+    }
+
+    /** Raw r ‖ s ECDSA P-256 / SHA-256 signature with the digital-signature key. */
+    public byte[] sign(byte[] data) {
+        return Crypto.sign(privateKeys.get(KeyUse.DIGITAL_SIGNATURE), data, random);
+    }
+
+    /** The ECDH shared secret Z between the hub's key-agreement key and {@code peer}. */
+    public byte[] agree(PublicKey peer) throws SecurityCheckException {
+        try {
+            KeyAgreement ka = KeyAgreement.getInstance("ECDH", Crypto.BC);
+            ka.init(privateKeys.get(KeyUse.KEY_AGREEMENT));
+            ka.doPhase(peer, true);
+            return ka.generateSecret();
+        } catch (GeneralSecurityException e) {
+            throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "key agreement failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** A PKCS#10 request (DER) for the key of {@code use}: empty subject, the profile's extensions. */
+    public byte[] csr(KeyUse use) {
+        try {
+            X509CertificateHolder self = new X509CertificateHolder(certificates.get(use).getEncoded());
+            Extensions ext = new Extensions(new Extension[] {self.getExtension(Extension.subjectAlternativeName),
+                self.getExtension(Extension.keyUsage), self.getExtension(Extension.subjectKeyIdentifier)});
+            JcaPKCS10CertificationRequestBuilder b = new JcaPKCS10CertificationRequestBuilder(new X500Name(new RDN[0]),
+                    publicKey(use));
+            b.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, ext);
+            // proof of possession: the request is signed with the key it is for (also the
+            // key-agreement key, which is never used to sign anything else)
+            return b.build(new JcaContentSignerBuilder(Certificates.SIGNATURE_ALGORITHM).setProvider(Crypto.BC)
+                    .build(privateKeys.get(use))).getEncoded();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot build CSR", e);
+        }
+    }
+
+    /**
+     * Replaces the certificate of one of the hub's keys with {@code cert}, which must be for that
+     * key, of the device profile and this entity id; the caller validates its chain.
+     */
+    public synchronized void install(Certificates.Info cert) throws SecurityCheckException, IOException {
+        KeyUse use = cert.keyUse().orElseThrow(() -> new SecurityCheckException(Reason.CERTIFICATE_INVALID,
+                "not an end-entity certificate"));
+        if (!cert.entityId().equals(java.util.Optional.of(entityId))) {
+            throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "certificate is for "
+                    + cert.entityId().map(Object::toString).orElse("no entity") + ", not this hub");
+        }
+        if (!Arrays.equals(cert.publicKey().getEncoded(), publicKey(use).getEncoded())) {
+            throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "certificate is not for the hub's "
+                    + use + " key");
+        }
+        if (cert.certificate().getSubjectX500Principal().getEncoded().length != 2) {
+            throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "device certificate subject must be empty");
+        }
+        X509Certificate previous = certificates.put(use, cert.certificate());
+        try {
+            save();
+        } catch (IOException e) {
+            certificates.put(use, previous);
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,345 @@
+package org.modhub.pki.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.modhub.api.common.Eui64;
+import org.modhub.api.event.EventLog;
+import org.modhub.api.event.Severity;
+import org.modhub.api.messaging.Envelope;
+import org.modhub.api.messaging.EnvelopeCodec;
+import org.modhub.api.messaging.MessageHandler;
+import org.modhub.api.messaging.MessageType;
+import org.modhub.api.security.CommandVerifier;
+import org.modhub.api.security.KeyUse;
+import org.modhub.api.security.MessageSigner;
+import org.modhub.api.security.PackageManifest;
+import org.modhub.api.security.PackageVerifier;
+import org.modhub.api.security.PayloadCipher;
+import org.modhub.api.security.RemoteParty;
+import org.modhub.api.security.RemotePartyRole;
+import org.modhub.api.security.SecurityCheckException;
+import org.modhub.api.security.SignedEnvelopeCodec;
+import org.modhub.api.security.TrustCommands;
+import org.modhub.api.security.TrustStore;
+import org.modhub.api.store.StateStore;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The PKI agent: the hub's identity (key store), trust store, command verifier, message signer,
+ * payload cipher and package verifier, and the handler of the {@link TrustCommands}. One component
+ * so they share one view of the keys and the trust state.
+ */
+@Component(immediate = true, configurationPid = PkiAgent.PID, service = {CommandVerifier.class, MessageSigner.class,
+    PayloadCipher.class, PackageVerifier.class, TrustStore.class, MessageHandler.class},
+        property = {MessageHandler.MESSAGE_CODES + ":Integer=" + TrustCommands.REPLACE_TRUST_ANCHOR,
+            MessageHandler.MESSAGE_CODES + ":Integer=" + TrustCommands.INSTALL_PARTY_CERTIFICATE,
+            MessageHandler.MESSAGE_CODES + ":Integer=" + TrustCommands.REVOKE_CERTIFICATE,
+            MessageHandler.MESSAGE_CODES + ":Integer=" + TrustCommands.WHITELIST_ADD,
+            MessageHandler.MESSAGE_CODES + ":Integer=" + TrustCommands.WHITELIST_REMOVE,
+            MessageHandler.MESSAGE_CODES + ":Integer=" + TrustCommands.INSTALL_HUB_CERTIFICATE})
+@Designate(ocd = PkiAgent.Config.class)
+public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, PackageVerifier, TrustStore,
+        MessageHandler {
+    public static final String PID = "org.modhub.pki";
+
+    @ObjectClassDefinition(id = PID, name = "modhub PKI agent",
+            description = "Hub identity, trust store, signed commands, payload encryption, package signatures.")
+    public @interface Config {
+        @AttributeDefinition(description = "The hub's entity id (EUI-64). Empty: framework property modhub.hub.id.")
+        String hubId() default "";
+
+        @AttributeDefinition(description = "Key-store secret: file:<path> (mode 0600) or env:<NAME>. Empty: "
+                + "file:<modhub.data>/pki/keystore.secret, created on first boot (development; provision it "
+                + "outside the data folder in production).")
+        String secretSource() default "";
+
+        @AttributeDefinition(description = "PEM file of the root certificates installed on first boot (provisioning). "
+                + "Ignored once anchors exist: after that only a Recovery-signed command replaces them.")
+        String provisionAnchors() default "";
+
+        @AttributeDefinition(description = "PEM file of organisation / issuing-authority certificates installed "
+                + "(and whitelisted) on first boot, after the anchors.")
+        String provisionParties() default "";
+
+        @AttributeDefinition(description = "Which roles may issue which message code: CODE=ROLE|ROLE (NONE: nobody).")
+        String[] codeRoles() default {
+            "0x0F01=RECOVERY",
+            "0x0F02=RECOVERY|ACCESS_CONTROL_BROKER",
+            "0x0F03=RECOVERY|ACCESS_CONTROL_BROKER",
+            "0x0F04=RECOVERY|ACCESS_CONTROL_BROKER",
+            "0x0F05=RECOVERY|ACCESS_CONTROL_BROKER",
+            "0x0F06=RECOVERY|ACCESS_CONTROL_BROKER",
+            "0x0101=SUPPLIER",
+            "0x0102=SUPPLIER",
+            "0x0201=SUPPLIER|NETWORK_OPERATOR",
+            "0x0301=SUPPLIER",
+            "0x0302=SUPPLIER",
+            "0x0303=SUPPLIER"};
+
+        @AttributeDefinition(description = "Roles that may issue message codes not listed in codeRoles.")
+        String[] defaultRoles() default {"SUPPLIER", "NETWORK_OPERATOR", "ACCESS_CONTROL_BROKER", "WAN_PROVIDER"};
+
+        @AttributeDefinition(description = "Payload value ranges CODE:OFFSET:LENGTH:MIN:MAX (unsigned big-endian).")
+        String[] valueRanges() default {"0x0302:0:8:1:25000", "0x0303:0:8:0:25000"};
+
+        @AttributeDefinition(min = "1", max = "604800", description = "Largest accepted difference between a "
+                + "command's date-time and the hub clock (s).")
+        int validitySeconds() default 86_400;
+
+        @AttributeDefinition(min = "128", description = "Largest signed command accepted (bytes).")
+        int maxCommandBytes() default 65_536;
+    }
+
+    private final Logger log;
+    private final HubKeys keys;
+    private final TrustState trust;
+    private final CommandVerification verification;
+    private final GcmCipher cipher;
+    private final Packages packages;
+    private final TrustCommandHandler trustCommands;
+
+    @Activate
+    public PkiAgent(@Reference StateStore state, @Reference EventLog events,
+            @Reference(service = LoggerFactory.class) Logger log, BundleContext context, Config config) {
+        this(state, events, log, config, dataDir(context), context.getProperty("modhub.hub.id"), System.getenv(),
+                HubKeys.drbg(), Instant::now);
+    }
+
+    private static Path dataDir(BundleContext context) {
+        String data = context.getProperty("modhub.data");
+        return Path.of(data == null || data.isBlank() ? "modhub-data" : data);
+    }
+
+    /** The component without the framework: for tests and the benchmark. */
+    public PkiAgent(StateStore state, EventLog eventLog, Logger log, Config config, Path dataDir, String frameworkHubId,
+            Map<String, String> env, SecureRandom random, Supplier<Instant> clock) {
+        this.log = log;
+        String id = config.hubId().isBlank() ? frameworkHubId : config.hubId();
+        if (id == null || id.isBlank()) {
+            id = "00-00-00-00-00-00-00-01";
+            log.warn("no hub id configured ({} hubId or framework property modhub.hub.id); using {}", PID, id);
+        }
+        Eui64 hubId;
+        try {
+            hubId = Eui64.parse(id);
+        } catch (IllegalArgumentException e) {
+            throw refuse("hubId", e.getMessage());
+        }
+        Policy policy;
+        try {
+            policy = Policy.parse(config.codeRoles(), config.defaultRoles(), config.valueRanges());
+        } catch (IllegalArgumentException e) {
+            String field = e.getMessage().substring(0, Math.max(0, e.getMessage().indexOf(':')));
+            throw refuse(field, e.getMessage().substring(e.getMessage().indexOf(':') + 1).trim());
+        }
+        if (config.validitySeconds() < 1 || config.validitySeconds() > 604_800) {
+            throw refuse("validitySeconds", config.validitySeconds() + " out of 1..604800");
+        }
+        if (config.maxCommandBytes() < 128) {
+            throw refuse("maxCommandBytes", config.maxCommandBytes() + " below 128");
+        }
+        Path pki = dataDir.resolve("pki");
+        String secretSpec = config.secretSource().isBlank() ? "file:" + pki.resolve("keystore.secret")
+                : config.secretSource();
+        char[] secret;
+        try {
+            secret = SecretSource.read(secretSpec, config.secretSource().isBlank(), env, random);
+        } catch (IllegalArgumentException | IOException e) {
+            throw refuse("secretSource", e.getMessage());
+        }
+        SecurityEvents audit = new SecurityEvents(eventLog);
+        try {
+            this.keys = new HubKeys(hubId, pki, secret, random);
+        } catch (SecurityCheckException | IOException e) {
+            audit.log("KEY_STORE_REFUSED", Severity.CRITICAL, hubId, e.getMessage());
+            throw refuse("secretSource", e.getMessage());
+        } finally {
+            java.util.Arrays.fill(secret, '\0');
+        }
+        if (keys.created()) {
+            audit.log("KEYS_GENERATED", Severity.INFO, hubId, "new digital-signature and key-agreement key pairs in "
+                    + pki.resolve(HubKeys.FILE));
+            log.info("generated the hub's key pairs for {} in {}", hubId, pki.resolve(HubKeys.FILE));
+        }
+        this.trust = new TrustState(state);
+        for (String problem : trust.reload()) {
+            log.error("trust store entry refused: {}", problem);
+            audit.log("TRUST_ENTRY_REFUSED", Severity.ERROR, null, problem);
+        }
+        provision(config, audit, clock.get());
+        this.verification = new CommandVerification(hubId, trust, policy, state, audit, clock,
+                Duration.ofSeconds(config.validitySeconds()), config.maxCommandBytes());
+        this.cipher = new GcmCipher(keys, trust, state, audit, clock);
+        this.packages = new Packages(trust, audit, clock);
+        this.trustCommands = new TrustCommandHandler(trust, keys, policy, audit, clock, cipher::clear);
+        if (!trust.hasAnchors()) {
+            log.warn("{}: no trust anchors provisioned (provisionAnchors): every signed command will be refused", PID);
+        }
+    }
+
+    private IllegalArgumentException refuse(String field, String why) {
+        log.error("configuration {} refused: {}: {}", PID, field, why);
+        return new IllegalArgumentException(PID + " " + field + ": " + why);
+    }
+
+    private void provision(Config config, SecurityEvents audit, Instant now) {
+        if (!trust.hasAnchors() && !config.provisionAnchors().isBlank()) {
+            try {
+                List<Certificates.Info> roots = new ArrayList<>();
+                for (X509Certificate c : pem(config.provisionAnchors())) {
+                    roots.add(Certificates.parse(c.getEncoded()));
+                }
+                trust.provisionAnchors(roots);
+                audit.log("TRUST_ANCHORS_PROVISIONED", Severity.INFO, null, roots.size() + " from "
+                        + config.provisionAnchors());
+            } catch (Exception e) {
+                throw refuse("provisionAnchors", e.getMessage());
+            }
+            if (!config.provisionParties().isBlank()) {
+                try {
+                    for (X509Certificate c : pem(config.provisionParties())) {
+                        trust.install(Certificates.parse(c.getEncoded()), now);
+                    }
+                } catch (Exception e) {
+                    throw refuse("provisionParties", e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** Certificates of a PEM (or DER) file, CA/issuing-authority certificates first. */
+    private static List<X509Certificate> pem(String file) throws IOException, CertificateException {
+        try (InputStream in = Files.newInputStream(Path.of(file))) {
+            Collection<? extends Certificate> all = CertificateFactory.getInstance("X.509").generateCertificates(in);
+            List<X509Certificate> out = new ArrayList<>();
+            all.stream().map(X509Certificate.class::cast).filter(c -> c.getBasicConstraints() >= 0).forEach(out::add);
+            all.stream().map(X509Certificate.class::cast).filter(c -> c.getBasicConstraints() < 0).forEach(out::add);
+            return out;
+        }
+    }
+
+    // ---- CommandVerifier ----
+
+    @Override
+    public Envelope verify(byte[] signedCommand) throws SecurityCheckException {
+        return verification.verify(signedCommand);
+    }
+
+    @Override
+    public Set<RemotePartyRole> rolesFor(int messageCode) {
+        return verification.policy().rolesFor(messageCode);
+    }
+
+    // ---- MessageSigner ----
+
+    @Override
+    public byte[] sign(Envelope message) {
+        if (message.type() == MessageType.COMMAND) {
+            throw new IllegalArgumentException("the hub signs responses and alerts, not commands");
+        }
+        if (!message.originator().equals(keys.entityId())) {
+            throw new IllegalArgumentException("the hub signs only its own messages, not " + message.originator() + "'s");
+        }
+        byte[] bytes = EnvelopeCodec.encode(message);
+        return SignedEnvelopeCodec.encode(bytes, keys.sign(bytes));
+    }
+
+    @Override
+    public Eui64 entityId() {
+        return keys.entityId();
+    }
+
+    @Override
+    public X509Certificate signingCertificate() {
+        return keys.certificate(KeyUse.DIGITAL_SIGNATURE);
+    }
+
+    // ---- PayloadCipher ----
+
+    @Override
+    public byte[] encrypt(Eui64 recipient, byte[] aad, byte[] plaintext) throws SecurityCheckException {
+        return cipher.encrypt(recipient, aad, plaintext);
+    }
+
+    @Override
+    public byte[] decrypt(Eui64 originator, byte[] aad, byte[] ciphered) throws SecurityCheckException {
+        return cipher.decrypt(originator, aad, ciphered);
+    }
+
+    // ---- PackageVerifier ----
+
+    @Override
+    public PackageManifest verifyManifest(byte[] manifest, byte[] signature) throws SecurityCheckException {
+        return packages.verifyManifest(manifest, signature);
+    }
+
+    @Override
+    public void verifyFile(PackageManifest manifest, String name, InputStream content)
+            throws SecurityCheckException, IOException {
+        packages.verifyFile(manifest, name, content);
+    }
+
+    // ---- TrustStore ----
+
+    @Override
+    public Eui64 hubId() {
+        return keys.entityId();
+    }
+
+    @Override
+    public X509Certificate hubCertificate(KeyUse use) {
+        return keys.certificate(use);
+    }
+
+    @Override
+    public byte[] certificateSigningRequest(KeyUse use) {
+        return keys.csr(use);
+    }
+
+    @Override
+    public List<X509Certificate> anchors() {
+        return trust.anchors();
+    }
+
+    @Override
+    public List<RemoteParty> parties() {
+        return trust.parties();
+    }
+
+    @Override
+    public Optional<RemoteParty> party(Eui64 entityId) {
+        return trust.party(entityId);
+    }
+
+    // ---- MessageHandler (trust commands) ----
+
+    @Override
+    public CompletionStage<Envelope> handle(Envelope command) {
+        return trustCommands.handle(command);
+    }
+}
