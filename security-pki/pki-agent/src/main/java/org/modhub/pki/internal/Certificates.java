@@ -235,8 +235,11 @@ public final class Certificates {
      */
     public static X509Certificate issue(Spec spec, PublicKey subjectKey, X509Certificate issuer, PrivateKey issuerKey) {
         try {
-            X500Name issuerName = issuer == null ? spec.subject() : X500Name.getInstance(
-                    issuer.getSubjectX500Principal().getEncoded());
+            // RFC 5280 forbids an empty issuer: a self-signed device certificate (empty subject) names
+            // itself as issuer "CN=self-signed <entity id>"
+            X500Name issuerName = issuer != null ? X500Name.getInstance(issuer.getSubjectX500Principal().getEncoded())
+                    : spec.subject().getRDNs().length > 0 ? spec.subject()
+                    : new X500Name("CN=self-signed " + spec.entityId().toHex());
             PublicKey issuerPublic = issuer == null ? subjectKey : issuer.getPublicKey();
             X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuerName, spec.serial(), spec.notBefore(),
                     spec.notAfter(), spec.subject(), subjectKey);
