@@ -243,6 +243,11 @@ public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, 
         }
     }
 
+    /** The trust state, for tests in this package. */
+    TrustState trust() {
+        return trust;
+    }
+
     // ---- CommandVerifier ----
 
     @Override

@@ -49,6 +49,11 @@ final class TestPki {
     final Map<RemotePartyRole, Party> parties = new EnumMap<>(RemotePartyRole.class);
 
     TestPki() {
+        this(0x90B3D51F30000000L);
+    }
+
+    /** A PKI whose parties' ids start above {@code idBase}. */
+    TestPki(long idBase) {
         root = ca("CN=Test Root", rootKeys, null, null);
         issuingCa = ca("CN=Test Org CA", caKeys, root, rootKeys);
         int i = 1;
@@ -56,13 +61,13 @@ final class TestPki {
             if (role == RemotePartyRole.ROOT || role == RemotePartyRole.ISSUING_AUTHORITY) {
                 continue;
             }
-            parties.put(role, party(Eui64.of(0x90B3D51F30000000L + i++), Set.of(role), validFrom(), Certificates.NO_EXPIRY,
+            parties.put(role, party(Eui64.of(idBase + i++), Set.of(role), validFrom(), Certificates.NO_EXPIRY,
                     role.ordinal() % 2 == 0));
         }
     }
 
     static Date validFrom() {
-        return Date.from(Instant.now().minus(1, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS));
+        return Date.from(Instant.now().minus(365, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS));
     }
 
     static X509Certificate ca(String name, KeyPair keys, X509Certificate issuer, KeyPair issuerKeys) {
