@@ -109,7 +109,8 @@ public final class HubKeys {
     }
 
     private void load() throws IOException, SecurityCheckException {
-        try (InputStream in = Files.newInputStream(file)) {
+        byte[] bytes = Files.readAllBytes(file);
+        try (InputStream in = new java.io.ByteArrayInputStream(bytes)) {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(in, password);
             KeyFactory kf = KeyFactory.getInstance("EC", Crypto.BC);
@@ -134,13 +135,10 @@ public final class HubKeys {
         } catch (GeneralSecurityException | ClassCastException e) {
             throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "cannot open key store " + file
                     + " (wrong secret or corrupt): " + e.getMessage(), e);
-        } catch (IOException e) {
-            if (e.getCause() instanceof GeneralSecurityException || e.getCause() instanceof ArithmeticException
-                    || e.getMessage() != null) {
-                throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "cannot open key store " + file
-                        + " (wrong secret or corrupt): " + e.getMessage(), e);
-            }
-            throw e;
+        } catch (IOException | RuntimeException e) {
+            // the bytes are in memory: any failure to parse them means a corrupt store or a wrong secret
+            throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "cannot open key store " + file
+                    + " (wrong secret or corrupt): " + e, e);
         }
     }
 
