@@ -60,7 +60,9 @@ public final class TrustCommandHandler implements MessageHandler {
                     clock.get(), ("OK " + done).getBytes(StandardCharsets.UTF_8)));
         } catch (SecurityCheckException e) {
             events.refused(String.format("trust command 0x%04X", command.messageCode()), e, command.originator());
-            return CompletableFuture.failedFuture(new CommandRefusedException(command.messageCode(), e.getMessage()));
+            CommandRefusedException refused = new CommandRefusedException(command.messageCode(), e.getMessage());
+            refused.initCause(e);
+            return CompletableFuture.failedFuture(refused);
         } catch (IOException e) {
             return CompletableFuture.failedFuture(new CommandRefusedException(command.messageCode(),
                     "cannot write the key store: " + e.getMessage()));
