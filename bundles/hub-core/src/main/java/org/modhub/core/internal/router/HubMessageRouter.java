@@ -8,6 +8,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -28,6 +30,9 @@ import org.modhub.api.messaging.MessageRouter;
 import org.modhub.api.messaging.MessageType;
 import org.modhub.api.messaging.OutboundMessage;
 import org.modhub.api.messaging.Outbox;
+import org.modhub.api.security.CommandVerifier;
+import org.modhub.api.security.MessageSigner;
+import org.modhub.api.security.SecurityCheckException;
 import org.modhub.api.store.StateStore;
 import org.modhub.api.wan.HeadEndSession;
 import org.modhub.core.internal.config.ConfigGuard;
@@ -53,6 +58,15 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * increasing and persisted), hands the command to the {@link MessageHandler} registered for its
  * code, and queues the response in the outbox. Refusals are answered on {@code hub/response/error}
  * and logged in the audit log.
+ *
+ * <p>Security: when a {@link CommandVerifier} is present, every command arriving from a head-end
+ * session must be in the signed wire form and pass the verifier <em>before any further
+ * processing</em> (the verifier then owns the header, counter and signature checks, and writes its
+ * own security event); a refusal is answered with a security alert to the head end (rate-limited).
+ * Critical message codes ({@code criticalCodes}: supply, firmware activation, credentials, tariffs,
+ * credit) are never run from an unsigned command: with no verifier, or through {@link #dispatch}
+ * (which takes an already-decoded, unsigned envelope), they are refused, audited and alerted. When a
+ * {@link MessageSigner} is present, responses and the hub's own alerts leave signed.
  */
 @Component(service = MessageRouter.class, immediate = true, configurationPid = HubMessageRouter.PID)
 @Designate(ocd = HubMessageRouter.Config.class)
@@ -72,6 +86,19 @@ public class HubMessageRouter implements MessageRouter {
 
         @AttributeDefinition(min = "1", max = "604800", description = "Largest accepted difference between a command's date-time and the hub clock (s).")
         int validitySeconds() default 86_400;
+
+        @AttributeDefinition(description = "Message codes that only a signed, verified command may carry "
+                + "(supply enable/disable, firmware activation, credentials, tariffs, credit).")
+        String[] criticalCodes() default {"0x0101", "0x0102", "0x0201", "0x0301", "0x0302", "0x0303", "0x0F01",
+            "0x0F02", "0x0F03", "0x0F04", "0x0F05", "0x0F06"};
+
+        @AttributeDefinition(min = "0", max = "65535", description = "Message code of the alert sent to the head end "
+                + "when a command is refused for security reasons.")
+        int securityAlertCode() default 0x8F1C;
+
+        @AttributeDefinition(min = "1", description = "At most this many security alerts per minute (refusals beyond "
+                + "it are still audited).")
+        int securityAlertsPerMinute() default 60;
     }
 
     private final Logger log;
@@ -82,6 +109,13 @@ public class HubMessageRouter implements MessageRouter {
     private final String commandTopic;
     private final Duration validity;
     private final HubCounter counter;
+    private final Set<Integer> criticalCodes;
+    private final int securityAlertCode;
+    private final int securityAlertsPerMinute;
+    private long alertWindowStart;
+    private int alertsInWindow;
+    private volatile CommandVerifier verifier;
+    private volatile MessageSigner signer;
     private final List<HandlerEntry> handlers = new CopyOnWriteArrayList<>();
     private final Map<HeadEndSession, HeadEndSession.Subscription> subscriptions = new ConcurrentHashMap<>();
 
@@ -104,6 +138,27 @@ public class HubMessageRouter implements MessageRouter {
         if (config.commandTopic().isBlank() || config.commandTopic().contains("#")) {
             guard.refuse(PID, "commandTopic", "'" + config.commandTopic() + "' is not an application topic");
         }
+        Set<Integer> critical = new TreeSet<>();
+        for (String c : config.criticalCodes()) {
+            try {
+                int code = Integer.decode(c.trim());
+                if (code < 0 || code > 0xFFFF) {
+                    throw new NumberFormatException();
+                }
+                critical.add(code);
+            } catch (NumberFormatException | NullPointerException e) {
+                guard.refuse(PID, "criticalCodes", "'" + c + "' is not a message code 0..0xFFFF");
+            }
+        }
+        if (config.securityAlertCode() < 0 || config.securityAlertCode() > 0xFFFF) {
+            guard.refuse(PID, "securityAlertCode", config.securityAlertCode() + " is not a message code 0..0xFFFF");
+        }
+        if (config.securityAlertsPerMinute() < 1) {
+            guard.refuse(PID, "securityAlertsPerMinute", config.securityAlertsPerMinute() + " is below 1");
+        }
+        this.criticalCodes = Set.copyOf(critical);
+        this.securityAlertCode = config.securityAlertCode();
+        this.securityAlertsPerMinute = config.securityAlertsPerMinute();
         this.hubId = parsed;
         this.log = log;
         this.outbox = outbox;
@@ -128,6 +183,32 @@ public class HubMessageRouter implements MessageRouter {
 
     void removeHandler(MessageHandler handler) {
         handlers.removeIf(h -> h.handler == handler);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void setVerifier(CommandVerifier v) {
+        verifier = v;
+        log.info("commands are verified by {}", v.getClass().getName());
+    }
+
+    void unsetVerifier(CommandVerifier v) {
+        if (verifier == v) {
+            verifier = null;
+            log.warn("no command verifier: critical message codes {} are refused until one returns", criticalCodes);
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void setSigner(MessageSigner s) {
+        signer = s;
+    }
+
+    void unsetSigner(MessageSigner s) {
+        if (signer == s) {
+            signer = null;
+        }
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -183,6 +264,23 @@ public class HubMessageRouter implements MessageRouter {
     }
 
     private void received(String topic, byte[] bytes) {
+        CommandVerifier v = verifier;
+        if (v != null) {
+            Envelope verified;
+            try {
+                verified = v.verify(bytes);
+            } catch (SecurityCheckException e) {
+                securityAlert(originatorOf(bytes), e.getMessage());
+                return;
+            } catch (RuntimeException e) {
+                log.error("command verifier failed; command refused", e);
+                audit("COMMAND_REFUSED", Severity.ERROR, originatorOf(bytes), "verifier failed: " + e);
+                securityAlert(originatorOf(bytes), "verifier failed");
+                return;
+            }
+            handle(verified);
+            return;
+        }
         Envelope command;
         try {
             command = EnvelopeCodec.decode(bytes);
@@ -193,13 +291,34 @@ public class HubMessageRouter implements MessageRouter {
         dispatch(command);
     }
 
+    /** The originator field of bytes that may not decode, for alerts. */
+    private static Eui64 originatorOf(byte[] bytes) {
+        return bytes != null && bytes.length >= 18 ? Eui64.of(ByteBuffer.wrap(bytes, 10, 8).getLong()) : null;
+    }
+
+    /**
+     * Dispatches an unsigned, already-decoded command: the router checks its header itself, and
+     * refuses critical codes (only a verified signed command may carry them).
+     */
     @Override
     public CompletionStage<Envelope> dispatch(Envelope command) {
+        if (criticalCodes.contains(command.messageCode())) {
+            String reason = String.format("message code 0x%04X is critical: only a signed command verified by the "
+                    + "security service may carry it%s", command.messageCode(),
+                    verifier == null ? " (no command verifier is present)" : "");
+            securityAlert(command.originator(), reason);
+            return CompletableFuture.completedFuture(refuse(command, reason));
+        }
         try {
             check(command);
         } catch (CommandRefusedException e) {
             return CompletableFuture.completedFuture(refuse(command, e.getMessage()));
         }
+        return handle(command);
+    }
+
+    /** Hands a checked (or verified) command to its handler and queues the response. */
+    private CompletionStage<Envelope> handle(Envelope command) {
         Optional<HandlerEntry> handler = handlers.stream().filter(h -> h.serves(command.messageCode()))
                 .max(Comparator.comparingInt(h -> h.ranking));
         if (handler.isEmpty()) {
@@ -226,12 +345,52 @@ public class HubMessageRouter implements MessageRouter {
             if (response == null) {
                 return null;
             }
-            Envelope signed = new Envelope(response.messageId(), MessageType.RESPONSE, hubId, command.originatorCounter(),
+            Envelope out = new Envelope(response.messageId(), MessageType.RESPONSE, hubId, command.originatorCounter(),
                     command.originator(), response.dateTime(), command.messageCode(), response.payload());
-            outbox.enqueue(new OutboundMessage(signed.messageId(), RESPONSE_TOPIC, 1, 1, signed.dateTime(),
-                    EnvelopeCodec.encode(signed)));
-            return signed;
+            outbox.enqueue(new OutboundMessage(out.messageId(), RESPONSE_TOPIC, 1, 1, out.dateTime(), wire(out)));
+            return out;
         });
+    }
+
+    /** The wire form of one of the hub's messages: signed when a signer is present and it is the hub's own. */
+    private byte[] wire(Envelope message) {
+        MessageSigner s = signer;
+        if (s != null && message.originator().equals(hubId)) {
+            try {
+                return s.sign(message);
+            } catch (RuntimeException e) {
+                log.error("signing {} failed; sent unsigned", message, e);
+            }
+        }
+        return EnvelopeCodec.encode(message);
+    }
+
+    /**
+     * Tells the head end that a command was refused for a security reason: an alert from the hub
+     * (code {@code securityAlertCode}, payload the reason in UTF-8) to the command's originator, at
+     * most {@code securityAlertsPerMinute} a minute so that a flood of forged commands cannot turn
+     * the hub into an amplifier.
+     */
+    private void securityAlert(Eui64 originator, String reason) {
+        synchronized (this) {
+            long now = System.nanoTime();
+            if (now - alertWindowStart > 60_000_000_000L) {
+                alertWindowStart = now;
+                alertsInWindow = 0;
+            }
+            if (++alertsInWindow > securityAlertsPerMinute) {
+                return;
+            }
+        }
+        byte[] text = reason.getBytes(StandardCharsets.UTF_8);
+        Envelope alert = new Envelope(UUID.randomUUID().toString(), MessageType.ALERT, hubId, 0,
+                originator == null ? Eui64.of(0) : originator, Instant.now(), securityAlertCode,
+                text.length > 512 ? java.util.Arrays.copyOf(text, 512) : text);
+        try {
+            alert(alert, OutboundMessage.PRIORITY_HIGHEST);
+        } catch (RuntimeException e) {
+            log.error("cannot queue security alert", e);
+        }
     }
 
     /** Header checks that come before any handler sees the command. */
@@ -269,8 +428,7 @@ public class HubMessageRouter implements MessageRouter {
         Envelope error = new Envelope(UUID.randomUUID().toString(), MessageType.RESPONSE, hubId,
                 command.originatorCounter(), command.originator(), Instant.now(), command.messageCode(),
                 reason.getBytes(StandardCharsets.UTF_8));
-        outbox.enqueue(new OutboundMessage(error.messageId(), ERROR_TOPIC, 1, 1, error.dateTime(),
-                EnvelopeCodec.encode(error)));
+        outbox.enqueue(new OutboundMessage(error.messageId(), ERROR_TOPIC, 1, 1, error.dateTime(), wire(error)));
         return error;
     }
 
@@ -283,7 +441,7 @@ public class HubMessageRouter implements MessageRouter {
                 alert.originator().equals(hubId) ? counter.next() : alert.originatorCounter(), alert.recipient(),
                 alert.dateTime(), alert.messageCode(), alert.payload());
         outbox.enqueue(new OutboundMessage(stamped.messageId(), ALERT_TOPIC, priority, 1, stamped.dateTime(),
-                EnvelopeCodec.encode(stamped)));
+                wire(stamped)));
     }
 
     /** The hub's own originator counter. */

@@ -28,6 +28,12 @@ import org.modhub.api.messaging.MessageType;
 import org.modhub.api.messaging.OutboundMessage;
 import org.modhub.api.messaging.Outbox;
 import org.modhub.api.messaging.OutboxStats;
+import org.modhub.api.messaging.MalformedMessageException;
+import org.modhub.api.security.CommandVerifier;
+import org.modhub.api.security.MessageSigner;
+import org.modhub.api.security.RemotePartyRole;
+import org.modhub.api.security.SecurityCheckException;
+import org.modhub.api.security.SignedEnvelopeCodec;
 import org.modhub.api.wan.HeadEndSession;
 import org.modhub.core.internal.db.HubStore;
 import org.modhub.core.internal.event.SqliteEventLog;
@@ -194,5 +200,168 @@ class HubMessageRouterTest {
         }
         HubCounter b = new HubCounter(state);
         assertTrue(b.next() > last);
+    }
+
+    // ---- security: command verifier and signer (test doubles of the org.modhub.api.security services) ----
+
+    /** Accepts signed commands whose 64-byte signature is all 0x5A; everything else is refused. */
+    static final class FakeVerifier implements CommandVerifier {
+        final List<byte[]> seen = new ArrayList<>();
+
+        @Override
+        public Envelope verify(byte[] bytes) throws SecurityCheckException {
+            seen.add(bytes);
+            SignedEnvelopeCodec.SignedEnvelope s;
+            try {
+                s = SignedEnvelopeCodec.decode(bytes);
+            } catch (MalformedMessageException e) {
+                throw new SecurityCheckException(SecurityCheckException.Reason.MALFORMED, e.getMessage());
+            }
+            for (byte b : s.signature()) {
+                if (b != 0x5A) {
+                    throw new SecurityCheckException(SecurityCheckException.Reason.BAD_SIGNATURE, "forged");
+                }
+            }
+            return s.envelope();
+        }
+
+        @Override
+        public Set<RemotePartyRole> rolesFor(int messageCode) {
+            return Set.of(RemotePartyRole.SUPPLIER);
+        }
+    }
+
+    static byte[] fakeSigned(Envelope e, int fill) {
+        byte[] sig = new byte[64];
+        java.util.Arrays.fill(sig, (byte) fill);
+        return SignedEnvelopeCodec.encode(EnvelopeCodec.encode(e), sig);
+    }
+
+    /** "Signs" by appending 64 bytes of 0x77. */
+    static final MessageSigner SIGNER = new MessageSigner() {
+        @Override
+        public byte[] sign(Envelope message) {
+            return fakeSigned(message, 0x77);
+        }
+
+        @Override
+        public Eui64 entityId() {
+            return HUB;
+        }
+
+        @Override
+        public java.security.cert.X509Certificate signingCertificate() {
+            return null;
+        }
+    };
+
+    private List<HeadEndSession.InboundListener> connect() {
+        List<HeadEndSession.InboundListener> listeners = new ArrayList<>();
+        router.addSession(new HeadEndSession() {
+            public String technology() {
+                return "test";
+            }
+
+            public boolean isConnected() {
+                return true;
+            }
+
+            public int maxPayloadSize() {
+                return 1024;
+            }
+
+            public CompletionStage<Instant> publish(String topic, byte[] payload, int qos) {
+                return CompletableFuture.completedFuture(Instant.now());
+            }
+
+            public Subscription subscribe(String filter, int qos, InboundListener listener) {
+                listeners.add(listener);
+                return () -> listeners.remove(listener);
+            }
+        });
+        return listeners;
+    }
+
+    @Test
+    void criticalCodesAreRefusedWithoutAVerifierBeforeAnyStateChanges() throws Exception {
+        List<Envelope> handled = new ArrayList<>();
+        router.addHandler(cmd -> {
+            handled.add(cmd);
+            return CompletableFuture.completedFuture(null);
+        }, Map.of(MessageHandler.MESSAGE_CODES, new Integer[] {0x0101, 0x0302}));
+        List<HeadEndSession.InboundListener> in = connect();
+        in.get(0).received("hub/command", EnvelopeCodec.encode(command("c1", 20, 0x0101, HUB, Instant.now())));
+        router.dispatch(command("c2", 21, 0x0302, HUB, Instant.now())).toCompletableFuture().get();
+        assertTrue(handled.isEmpty(), "a critical command ran unsigned");
+        assertEquals(2, refusals());
+        assertEquals(List.of("hub/alert", "hub/response/error", "hub/alert", "hub/response/error"),
+                sent.stream().map(OutboundMessage::topic).toList());
+        Envelope alert = EnvelopeCodec.decode(sent.get(0).payload());
+        assertEquals(MessageType.ALERT, alert.type());
+        assertEquals(0x8F1C, alert.messageCode());
+        assertEquals(HEAD_END, alert.recipient());
+        assertTrue(new String(alert.payload(), StandardCharsets.UTF_8).contains("critical"));
+        // no counter was consumed: the same counter is still good for a non-critical command
+        router.dispatch(command("c3", 20, 0x0001, HUB, Instant.now())).toCompletableFuture().get();
+        assertEquals("hub/response", sent.get(4).topic());
+        // with a verifier present, unsigned local dispatch of a critical code is still refused
+        router.setVerifier(new FakeVerifier());
+        router.dispatch(command("c4", 22, 0x0101, HUB, Instant.now())).toCompletableFuture().get();
+        assertTrue(handled.isEmpty());
+    }
+
+    @Test
+    void withAVerifierEveryCommandFromTheHeadEndIsVerifiedFirstAndResponsesAreSigned() throws Exception {
+        FakeVerifier verifier = new FakeVerifier();
+        router.setVerifier(verifier);
+        router.setSigner(SIGNER);
+        List<Envelope> handled = new ArrayList<>();
+        router.addHandler(cmd -> {
+            handled.add(cmd);
+            return CompletableFuture.completedFuture(cmd.respond("r-" + cmd.messageId(), HUB, Instant.now(), new byte[] {7}));
+        }, Map.of(MessageHandler.MESSAGE_CODES, new Integer[] {0x0101}));
+        List<HeadEndSession.InboundListener> in = connect();
+        // signed and verified: handled (critical code included), response signed
+        in.get(0).received("hub/command", fakeSigned(command("ok", 1, 0x0101, HUB, Instant.now()), 0x5A));
+        assertEquals(1, handled.size());
+        assertEquals("hub/response", sent.get(0).topic());
+        byte[] wire = sent.get(0).payload();
+        SignedEnvelopeCodec.SignedEnvelope response = SignedEnvelopeCodec.decode(wire);
+        assertEquals(MessageType.RESPONSE, response.envelope().type());
+        assertEquals((byte) 0x77, response.signature()[0]);
+        // forged, unsigned and garbage: refused by the verifier, never handled, alerted
+        in.get(0).received("hub/command", fakeSigned(command("forged", 2, 0x0101, HUB, Instant.now()), 0x01));
+        in.get(0).received("hub/command", EnvelopeCodec.encode(command("unsigned", 3, 0x0001, HUB, Instant.now())));
+        in.get(0).received("hub/command", new byte[] {1, 2, 3});
+        assertEquals(4, verifier.seen.size());
+        assertEquals(1, handled.size());
+        assertEquals(List.of("hub/response", "hub/alert", "hub/alert", "hub/alert"),
+                sent.stream().map(OutboundMessage::topic).toList());
+        SignedEnvelopeCodec.SignedEnvelope alert = SignedEnvelopeCodec.decode(sent.get(1).payload());
+        assertEquals(MessageType.ALERT, alert.envelope().type());
+        assertEquals(HEAD_END, alert.envelope().recipient());
+        assertTrue(new String(alert.envelope().payload(), StandardCharsets.UTF_8).contains("BAD_SIGNATURE"));
+        // the verifier leaving: back to unsigned commands, critical codes refused
+        router.unsetVerifier(verifier);
+        in.get(0).received("hub/command", EnvelopeCodec.encode(command("c5", 5, 0x0101, HUB, Instant.now())));
+        assertEquals(1, handled.size());
+    }
+
+    @Test
+    void securityAlertsAreRateLimited() throws Exception {
+        router = newRouter(Map.of("securityAlertsPerMinute", 3));
+        router.setVerifier(new FakeVerifier());
+        List<HeadEndSession.InboundListener> in = connect();
+        for (int i = 0; i < 10; i++) {
+            in.get(0).received("hub/command", fakeSigned(command("f" + i, i + 1, 0x0001, HUB, Instant.now()), 0x01));
+        }
+        assertEquals(3, sent.size());
+    }
+
+    @Test
+    void badCriticalCodesAreRefusedNamingTheField() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> newRouter(Map.of("criticalCodes", new String[] {"0x10000"})));
+        assertTrue(e.getMessage().contains("'criticalCodes'"), e.getMessage());
     }
 }
