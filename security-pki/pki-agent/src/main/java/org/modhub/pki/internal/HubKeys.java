@@ -39,7 +39,8 @@ import org.modhub.api.security.SecurityCheckException.Reason;
 
 /**
  * The hub's identity: its entity id and two P-256 key pairs (digital signature, key agreement),
- * generated on first boot from a NIST SP 800-90A DRBG. The private keys exist only in a PKCS#12 key
+ * generated on first boot from a NIST SP 800-90A DRBG with prediction resistance (signature nonces come
+ * from a second DRBG without it, which would cost a fresh entropy read per signature). The private keys exist only in a PKCS#12 key
  * store ({@value #FILE} in the PKI data folder; entries encrypted with PBES2 AES-256 / HmacSHA256
  * under the secret from the configured {@link SecretSource}) and in this object's memory; nothing
  * outside this class gets them. Each key has a certificate in the store: a self-signed device-profile
@@ -55,6 +56,8 @@ public final class HubKeys {
     private final Path file;
     private final char[] password;
     private final SecureRandom random;
+    /** ECDSA nonces: a DRBG reseeded periodically, without a fresh entropy read per signature. */
+    private final SecureRandom nonces;
     private final Map<KeyUse, PrivateKey> privateKeys = new EnumMap<>(KeyUse.class);
     private final Map<KeyUse, X509Certificate> certificates = new EnumMap<>(KeyUse.class);
     private final boolean created;
@@ -71,6 +74,7 @@ public final class HubKeys {
         this.file = dir.resolve(FILE);
         this.password = password.clone();
         this.random = random;
+        this.nonces = nonceDrbg();
         Files.createDirectories(dir);
         if (Files.exists(file)) {
             load();
@@ -86,6 +90,15 @@ public final class HubKeys {
         try {
             return SecureRandom.getInstance("DRBG", java.security.DrbgParameters.instantiation(256,
                     java.security.DrbgParameters.Capability.PR_AND_RESEED, "modhub-pki".getBytes()));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("no DRBG", e);
+        }
+    }
+
+    private static SecureRandom nonceDrbg() {
+        try {
+            return SecureRandom.getInstance("DRBG", java.security.DrbgParameters.instantiation(256,
+                    java.security.DrbgParameters.Capability.RESEED_ONLY, "modhub-pki-nonces".getBytes()));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("no DRBG", e);
         }
@@ -192,7 +205,7 @@ public final class HubKeys {
 
     /** Raw r ‖ s ECDSA P-256 / SHA-256 signature with the digital-signature key. */
     public byte[] sign(byte[] data) {
-        return Crypto.sign(privateKeys.get(KeyUse.DIGITAL_SIGNATURE), data, random);
+        return Crypto.sign(privateKeys.get(KeyUse.DIGITAL_SIGNATURE), data, nonces);
     }
 
     /** The ECDH shared secret Z between the hub's key-agreement key and {@code peer}. */

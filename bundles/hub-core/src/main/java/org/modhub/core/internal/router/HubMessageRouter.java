@@ -170,14 +170,14 @@ public class HubMessageRouter implements MessageRouter {
     }
 
     @Deactivate
-    void deactivate() {
+    public void deactivate() {
         subscriptions.values().forEach(HeadEndSession.Subscription::close);
         subscriptions.clear();
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void addHandler(MessageHandler handler, Map<String, Object> properties) {
+    public void addHandler(MessageHandler handler, Map<String, Object> properties) {
         handlers.add(new HandlerEntry(handler, codes(properties.get(MessageHandler.MESSAGE_CODES)), ranking(properties)));
     }
 
@@ -187,12 +187,12 @@ public class HubMessageRouter implements MessageRouter {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void setVerifier(CommandVerifier v) {
+    public void setVerifier(CommandVerifier v) {
         verifier = v;
         log.info("commands are verified by {}", v.getClass().getName());
     }
 
-    void unsetVerifier(CommandVerifier v) {
+    public void unsetVerifier(CommandVerifier v) {
         if (verifier == v) {
             verifier = null;
             log.warn("no command verifier: critical message codes {} are refused until one returns", criticalCodes);
@@ -201,11 +201,11 @@ public class HubMessageRouter implements MessageRouter {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void setSigner(MessageSigner s) {
+    public void setSigner(MessageSigner s) {
         signer = s;
     }
 
-    void unsetSigner(MessageSigner s) {
+    public void unsetSigner(MessageSigner s) {
         if (signer == s) {
             signer = null;
         }
@@ -213,7 +213,7 @@ public class HubMessageRouter implements MessageRouter {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void addSession(HeadEndSession session) {
+    public void addSession(HeadEndSession session) {
         try {
             subscriptions.put(session, session.subscribe(commandTopic, 1, this::received));
         } catch (RuntimeException e) {

@@ -1,0 +1,294 @@
+package org.modhub.bench;
+
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Proxy;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.modhub.api.common.Eui64;
+import org.modhub.api.event.EventLog;
+import org.modhub.api.event.EventQuery;
+import org.modhub.api.event.HubEvent;
+import org.modhub.api.messaging.Envelope;
+import org.modhub.api.messaging.EnvelopeCodec;
+import org.modhub.api.messaging.MessageHandler;
+import org.modhub.api.messaging.MessageType;
+import org.modhub.api.messaging.OutboundMessage;
+import org.modhub.api.messaging.Outbox;
+import org.modhub.api.messaging.OutboxStats;
+import org.modhub.api.security.KeyUse;
+import org.modhub.api.security.RemotePartyRole;
+import org.modhub.api.security.SignedEnvelopeCodec;
+import org.modhub.api.store.StateStore;
+import org.modhub.api.wan.HeadEndSession;
+import org.modhub.core.internal.config.ConfigGuard;
+import org.modhub.core.internal.db.HubStore;
+import org.modhub.core.internal.router.HubMessageRouter;
+import org.modhub.core.internal.state.SqliteStateStore;
+import org.modhub.pki.internal.Certificates;
+import org.modhub.pki.internal.Crypto;
+import org.modhub.pki.internal.HubKeys;
+import org.modhub.pki.internal.PkiAgent;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.log.Logger;
+
+/**
+ * {@code bench/run command-pipeline}: signed head-end commands through the hub's real pipeline —
+ * the hub-core router receiving the bytes from a session, the PKI agent verifying them (signature,
+ * certificate chain, role, window, range, originator counter persisted in the hub-core SQLite state
+ * store), dispatch to a handler, and the response signed by the PKI agent and handed to the outbox
+ * (in memory here: the outbox has its own benchmark) — beside the raw cost of one ECDSA P-256
+ * verify plus one sign with the same provider (Bouncy Castle) in the same run, on one thread.
+ * Each scenario runs {@code RUNS} times, interleaved; medians are printed.
+ */
+public final class CommandPipelineBench {
+    private static final int RUNS = Integer.getInteger("bench.runs", 5);
+    private static final int COMMANDS = Integer.getInteger("bench.commands", 2_000);
+    private static final Eui64 HUB = Eui64.parse("00-DB-12-34-56-78-90-A4");
+    private static final Eui64 SUPPLIER = Eui64.parse("90-B3-D5-1F-30-00-00-03");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    public static void main(String[] args) throws Exception {
+        Path root = Files.createTempDirectory(Path.of(System.getProperty("bench.dir", "target")).toAbsolutePath(),
+                "pipeline-bench");
+        KeyPair rootKeys = Crypto.generateP256(RANDOM);
+        X509Certificate anchor = Certificates.issue(new Certificates.Spec(new X500Name("CN=Bench Root"), null, null, true,
+                Set.of(), Date.from(Instant.now().minus(1, ChronoUnit.DAYS)), Certificates.NO_EXPIRY, BigInteger.ONE),
+                rootKeys.getPublic(), null, rootKeys.getPrivate());
+        KeyPair supplierKeys = Crypto.generateP256(RANDOM);
+        X509Certificate supplier = Certificates.issue(new Certificates.Spec(new X500Name("O=Bench Supplier"), SUPPLIER,
+                KeyUse.DIGITAL_SIGNATURE, false, Set.of(RemotePartyRole.SUPPLIER),
+                Date.from(Instant.now().minus(1, ChronoUnit.DAYS)), Certificates.NO_EXPIRY, BigInteger.TWO),
+                supplierKeys.getPublic(), anchor, rootKeys.getPrivate());
+        Files.writeString(root.resolve("anchors.pem"), pem(anchor));
+        Files.writeString(root.resolve("parties.pem"), pem(supplier));
+
+        double[][] pipeline = new double[RUNS][];
+        double[][] pipelineNormal = new double[RUNS][];
+        double[][] raw = new double[RUNS][];
+        // warm-up, not counted
+        runPipeline(root.resolve("warm"), "FULL", supplierKeys, COMMANDS / 2);
+        runRaw(supplierKeys, COMMANDS / 2);
+        for (int r = 0; r < RUNS; r++) {
+            pipeline[r] = runPipeline(root.resolve("full" + r), "FULL", supplierKeys, COMMANDS);
+            pipelineNormal[r] = runPipeline(root.resolve("normal" + r), "NORMAL", supplierKeys, COMMANDS);
+            raw[r] = runRaw(supplierKeys, COMMANDS);
+            System.err.printf("run %d: pipeline %.0f/s p99 %.2f ms; pipeline (store NORMAL) %.0f/s p99 %.2f ms; "
+                    + "raw verify+sign %.0f/s p99 %.2f ms%n", r + 1, pipeline[r][0], pipeline[r][1], pipelineNormal[r][0],
+                    pipelineNormal[r][1], raw[r][0], raw[r][1]);
+        }
+        figure("command_pipeline.rate", median(pipeline, 0), "cmd/s", "ecdsa_p256.verify_sign", median(raw, 0));
+        figure("command_pipeline.p99", median(pipeline, 1), "ms", "ecdsa_p256.verify_sign.p99", median(raw, 1));
+        figure("command_pipeline.store_normal.rate", median(pipelineNormal, 0), "cmd/s", "ecdsa_p256.verify_sign",
+                median(raw, 0));
+        figure("command_pipeline.store_normal.p99", median(pipelineNormal, 1), "ms", "ecdsa_p256.verify_sign.p99",
+                median(raw, 1));
+        deleteTree(root);
+    }
+
+    private static String pem(X509Certificate c) throws Exception {
+        return "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(c.getEncoded()) + "\n-----END CERTIFICATE-----\n";
+    }
+
+    private static List<byte[]> commands(KeyPair supplierKeys, int n) {
+        List<byte[]> out = new ArrayList<>(n);
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        for (int i = 1; i <= n; i++) {
+            byte[] e = EnvelopeCodec.encode(new Envelope("cmd-" + i, MessageType.COMMAND, SUPPLIER, i, HUB, now, 0x0001,
+                    new byte[32]));
+            out.add(SignedEnvelopeCodec.encode(e, Crypto.sign(supplierKeys.getPrivate(), e, RANDOM)));
+        }
+        return out;
+    }
+
+    /** @return {commands per second, p99 ms} */
+    private static double[] runPipeline(Path dir, String durability, KeyPair supplierKeys, int n) throws Exception {
+        Map<String, String> props = Map.of("modhub.data", dir.resolve("data").toString(), "modhub.hub.id", HUB.toString(),
+                "modhub.store.durability", durability);
+        BundleContext context = context(props);
+        HubStore store = HubStore.open(context, logger());
+        try {
+            StateStore state = new SqliteStateStore(store);
+            EventLog events = new MemoryEvents();
+            Map<String, Object> pkiConfig = new HashMap<>();
+            Path base = dir.getParent();
+            pkiConfig.put("provisionAnchors", base.resolve("anchors.pem").toString());
+            pkiConfig.put("provisionParties", base.resolve("parties.pem").toString());
+            PkiAgent pki = new PkiAgent(state, events, logger(), config(PkiAgent.Config.class, pkiConfig),
+                    dir.resolve("data"), HUB.toString(), Map.of(), HubKeys.drbg(), Instant::now);
+            AtomicLong responses = new AtomicLong();
+            Outbox outbox = new Outbox() {
+                @Override
+                public void enqueue(OutboundMessage m) {
+                    if (m.topic().equals(HubMessageRouter.RESPONSE_TOPIC)) {
+                        responses.incrementAndGet();
+                    }
+                }
+
+                @Override
+                public void enqueueAll(List<OutboundMessage> messages) {
+                    messages.forEach(this::enqueue);
+                }
+
+                @Override
+                public OutboxStats stats() {
+                    return new OutboxStats(0, 0, 0, 0, Optional.empty());
+                }
+            };
+            HubMessageRouter router = new HubMessageRouter(outbox, state, events, new ConfigGuard(context, logger()),
+                    logger(), context, config(HubMessageRouter.Config.class, Map.of()), Map.of());
+            router.setVerifier(pki);
+            router.setSigner(pki);
+            byte[] answer = "ok".getBytes(StandardCharsets.UTF_8);
+            router.addHandler(new MessageHandler() {
+                @Override
+                public CompletionStage<Envelope> handle(Envelope c) {
+                    return CompletableFuture.completedFuture(c.respond("r-" + c.messageId(), HUB, c.dateTime(), answer));
+                }
+            }, Map.of(MessageHandler.MESSAGE_CODES, 0x0001));
+            List<HeadEndSession.InboundListener> listeners = new ArrayList<>();
+            router.addSession(session(listeners));
+            HeadEndSession.InboundListener in = listeners.get(0);
+            List<byte[]> cmds = commands(supplierKeys, n);
+            long[] lat = new long[n];
+            long start = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                long t = System.nanoTime();
+                in.received("hub/command", cmds.get(i));
+                lat[i] = System.nanoTime() - t;
+            }
+            long total = System.nanoTime() - start;
+            if (responses.get() != n) {
+                throw new IllegalStateException("only " + responses.get() + " of " + n + " commands were answered");
+            }
+            router.deactivate();
+            return new double[] {n / (total / 1e9), p99(lat)};
+        } finally {
+            store.close();
+        }
+    }
+
+    /** The same crypto the pipeline does, alone: verify the command's signature, sign a response. */
+    private static double[] runRaw(KeyPair supplierKeys, int n) throws Exception {
+        List<byte[]> cmds = commands(supplierKeys, n);
+        KeyPair hub = Crypto.generateP256(RANDOM);
+        byte[] response = EnvelopeCodec.encode(new Envelope("r-1", MessageType.RESPONSE, HUB, 1, SUPPLIER, Instant.now(),
+                1, "ok".getBytes(StandardCharsets.UTF_8)));
+        long[] lat = new long[n];
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            long t = System.nanoTime();
+            byte[] c = cmds.get(i);
+            byte[] signed = Arrays.copyOf(c, c.length - 64);
+            if (!Crypto.verify(supplierKeys.getPublic(), signed, Arrays.copyOfRange(c, c.length - 64, c.length))) {
+                throw new IllegalStateException("raw verify failed");
+            }
+            Crypto.sign(hub.getPrivate(), response, RANDOM);
+            lat[i] = System.nanoTime() - t;
+        }
+        long total = System.nanoTime() - start;
+        return new double[] {n / (total / 1e9), p99(lat)};
+    }
+
+    private static double p99(long[] nanos) {
+        long[] s = nanos.clone();
+        Arrays.sort(s);
+        return s[(int) Math.ceil(s.length * 0.99) - 1] / 1e6;
+    }
+
+    private static double median(double[][] runs, int column) {
+        double[] v = new double[runs.length];
+        for (int i = 0; i < runs.length; i++) {
+            v[i] = runs[i][column];
+        }
+        Arrays.sort(v);
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private static void figure(String name, double value, String unit, String peer, double peerValue) {
+        System.out.printf("figure=%s value=%.2f unit=%s peer=%s peer_value=%.2f ratio=%.2f%n", name, value, unit, peer,
+                peerValue, value / peerValue);
+    }
+
+    private static HeadEndSession session(List<HeadEndSession.InboundListener> listeners) {
+        return new HeadEndSession() {
+            public String technology() {
+                return "bench";
+            }
+
+            public boolean isConnected() {
+                return true;
+            }
+
+            public int maxPayloadSize() {
+                return 65_536;
+            }
+
+            public CompletionStage<Instant> publish(String topic, byte[] payload, int qos) {
+                return CompletableFuture.completedFuture(Instant.now());
+            }
+
+            public Subscription subscribe(String filter, int qos, InboundListener listener) {
+                listeners.add(listener);
+                return () -> listeners.remove(listener);
+            }
+        };
+    }
+
+    private static final class MemoryEvents implements EventLog {
+        final List<HubEvent> events = new ArrayList<>();
+
+        @Override
+        public synchronized HubEvent log(HubEvent event) {
+            events.add(event);
+            return event;
+        }
+
+        @Override
+        public synchronized List<HubEvent> query(EventQuery query) {
+            return List.copyOf(events);
+        }
+    }
+
+    private static Logger logger() {
+        return (Logger) Proxy.newProxyInstance(CommandPipelineBench.class.getClassLoader(), new Class<?>[] {Logger.class},
+                (p, m, a) -> m.getReturnType() == boolean.class ? Boolean.FALSE : null);
+    }
+
+    private static BundleContext context(Map<String, String> props) {
+        return (BundleContext) Proxy.newProxyInstance(CommandPipelineBench.class.getClassLoader(),
+                new Class<?>[] {BundleContext.class}, (p, m, a) -> m.getName().equals("getProperty") ? props.get(a[0]) : null);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <A extends Annotation> A config(Class<A> type, Map<String, Object> values) {
+        return (A) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
+                (p, m, a) -> values.containsKey(m.getName()) ? values.get(m.getName()) : m.getDefaultValue());
+    }
+
+    private static void deleteTree(Path root) throws Exception {
+        try (var s = Files.walk(root)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}
