@@ -30,6 +30,14 @@ public final class Crypto {
     static final String PLAIN_ECDSA = "SHA256withPLAIN-ECDSA";
     static final String CURVE = "secp256r1";
     private static final ECParameterSpec P256 = p256();
+    /** Signature engines are reusable after each init: one per thread saves the provider lookup. */
+    private static final ThreadLocal<Signature> ECDSA = ThreadLocal.withInitial(() -> {
+        try {
+            return Signature.getInstance(PLAIN_ECDSA, BC);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    });
 
     private Crypto() {
     }
@@ -68,7 +76,7 @@ public final class Crypto {
     /** ECDSA P-256 / SHA-256 signature of {@code data} as raw r ‖ s. */
     public static byte[] sign(PrivateKey key, byte[] data, SecureRandom random) {
         try {
-            Signature s = Signature.getInstance(PLAIN_ECDSA, BC);
+            Signature s = ECDSA.get();
             s.initSign(key, random);
             s.update(data);
             return s.sign();
@@ -83,14 +91,12 @@ public final class Crypto {
             return false;
         }
         try {
-            Signature s = Signature.getInstance(PLAIN_ECDSA, BC);
+            Signature s = ECDSA.get();
             s.initVerify(key);
             s.update(data);
             return s.verify(rs);
         } catch (InvalidKeyException | SignatureException e) {
             return false;
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 
