@@ -57,6 +57,7 @@ import org.modhub.api.messaging.Envelope;
 import org.modhub.api.messaging.EnvelopeCodec;
 import org.modhub.api.messaging.MessageHandler;
 import org.modhub.api.messaging.MessageType;
+import org.modhub.api.messaging.Outbox;
 import org.modhub.api.security.KeyUse;
 import org.modhub.api.security.RemotePartyRole;
 import org.modhub.api.security.SignedEnvelopeCodec;
@@ -90,6 +91,8 @@ class PkiTest {
     ConfigurationAdmin configAdmin;
     @InjectService(timeout = 30_000)
     EventLog events;
+    @InjectService(timeout = 30_000)
+    Outbox outbox;
 
     static byte[] keyId(PublicKey key) throws Exception {
         byte[] spki = key.getEncoded();
@@ -211,6 +214,7 @@ class PkiTest {
             long counter = Instant.now().toEpochMilli();
             long badSignatures = audits("SECURITY_BAD_SIGNATURE");
             long malformed = audits("SECURITY_MALFORMED");
+            long pending = outbox.stats().pending();
 
             // forged: signed with a key that is not the supplier's
             listeners.get(0).received("hub/command", signed(command("forged", counter + 1, 0x0101), g.generateKeyPair()
@@ -220,6 +224,8 @@ class PkiTest {
             assertTrue(handled.isEmpty(), "a refused command reached its handler");
             assertEquals(badSignatures + 1, audits("SECURITY_BAD_SIGNATURE"));
             assertEquals(malformed + 1, audits("SECURITY_MALFORMED"));
+            // each refusal queued a security alert for the head end (no session is connected: they wait)
+            assertTrue(outbox.stats().pending() >= pending + 2, "security alerts queued");
 
             // signed by the supplier: runs (its counter is below the refused ones: they consumed nothing)
             listeners.get(0).received("hub/command", signed(command("good", counter, 0x0101), supplierKeys.getPrivate()));
