@@ -128,6 +128,9 @@ final class KuraSession implements HeadEndSession {
         linkTechnology = technologyName == null ? "" : technologyName;
         boolean was = linkUsable;
         linkUsable = usable;
+        if (!usable && settings.enabled()) {
+            lastProblem = "waiting for a usable IP WAN link";
+        }
         if (was != usable) {
             if (usable) {
                 backoff.reset(); // a new link: try at once
@@ -256,7 +259,8 @@ final class KuraSession implements HeadEndSession {
         MqttAsyncClient c = client;
         if (c != null && isConnected()) {
             try {
-                c.subscribe(s.wireFilter, s.qos);
+                // in place at the broker when this returns (while connected)
+                c.subscribe(s.wireFilter, s.qos).waitForCompletion(settings.connectTimeoutSeconds() * 1000L);
             } catch (MqttException e) {
                 host.log(Level.WARN, "subscribing to " + s.wireFilter + " failed (retried on reconnect): " + e.getMessage());
             }

@@ -278,7 +278,8 @@ class KuraSessionTest {
         start(broker.uri());
         session.linkChanged(false, "");
         await("disconnected", () -> !session.isConnected());
-        assertTrue(session.health().reason().contains("waiting for a usable IP WAN link"), session.health().toString());
+        await("health says why", () -> session.health().reason().contains("waiting for a usable IP WAN link"),
+                () -> session.health().toString());
         assertTrue(session.publish(message(1)).toCompletableFuture().isCompletedExceptionally());
         session.linkChanged(true, "test-ip");
         await("connected again", session::isConnected);
