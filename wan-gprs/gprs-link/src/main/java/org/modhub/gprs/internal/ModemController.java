@@ -255,6 +255,7 @@ public final class ModemController implements AutoCloseable {
             host.log(Severity.INFO, "opened modem port " + settings.port());
             return true;
         } catch (IOException | RuntimeException e) {
+            forget();
             downReason = "serial port " + settings.port() + " unavailable: " + e.getMessage();
             raise("GPRS_PORT_UNAVAILABLE", Severity.WARNING, downReason);
             publish(LinkState.DOWN, downReason);
@@ -465,6 +466,14 @@ public final class ModemController implements AutoCloseable {
         pdpActive = true;
     }
 
+    /** Drops what the modem told us: after a reset or a lost port none of it is known any more. */
+    private void forget() {
+        registrations.clear();
+        sim = Optional.empty();
+        signalDbm = OptionalInt.empty();
+        pdpDown();
+    }
+
     private void pdpDown() {
         pdpActive = false;
         pdpAddress = Optional.empty();
@@ -536,6 +545,7 @@ public final class ModemController implements AutoCloseable {
 
     private long resetSequence(String lastFailure) {
         int silentCommands = silentCount;
+        forget();
         downReason = "modem not answering";
         publish(LinkState.DOWN, downReason);
         List<String> steps = new ArrayList<>();
@@ -603,6 +613,7 @@ public final class ModemController implements AutoCloseable {
         if (s != null) {
             s.close();
         }
+        forget();
         downReason = "serial port " + settings.port() + " lost: " + reason;
         host.log(Severity.WARNING, downReason);
         publish(LinkState.DOWN, downReason);

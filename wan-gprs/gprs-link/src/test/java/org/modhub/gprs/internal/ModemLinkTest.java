@@ -147,6 +147,9 @@ class ModemLinkTest {
         ModemRig.Event reset = rig.awaitEvent("GPRS_MODEM_RESET");
         LinkSnapshot down = rig.awaitState(LinkState.DOWN);
         assertEquals("modem not answering", down.reason());
+        assertEquals(Optional.empty(), down.registration(), "nothing stale is reported for a silent modem");
+        assertEquals(OptionalInt.empty(), down.signalDbm());
+        assertEquals(Optional.empty(), down.pdpAddress());
         assertTrue(reset.detail().contains("AT no answer; ATZ no answer; AT+CFUN=1,1 no answer"), reset.detail());
         List<String> sent = rig.modem.received();
         List<String> after = sent.subList(mark, sent.size());
