@@ -31,6 +31,8 @@ import org.osgi.service.log.LoggerFactory;
     "osgi.command.function=urc", "osgi.command.function=received"})
 public final class DevModemShell {
     static final String LINK_PID = "org.modhub.wan.gprs";
+    /** Marks the link configurations this shell creates. */
+    static final String MARKER = "modhub.emulated.modem";
 
     private final ConfigurationAdmin cm;
     private final Logger log;
@@ -43,6 +45,25 @@ public final class DevModemShell {
     public DevModemShell(@Reference ConfigurationAdmin cm, @Reference(service = LoggerFactory.class) Logger log) {
         this.cm = cm;
         this.log = log;
+        removeStaleConfigurations();
+    }
+
+    /**
+     * A hub killed while the emulated modem ran keeps the link's configuration (it is persisted), but the
+     * pty it names is gone: delete configurations this shell made, so the link does not start DOWN.
+     */
+    private void removeStaleConfigurations() {
+        try {
+            Configuration[] stale = cm.listConfigurations("(&(service.pid=" + LINK_PID + ")(" + MARKER + "=true))");
+            if (stale != null) {
+                for (Configuration c : stale) {
+                    log.info("deleting the configuration of {} left by an earlier emulated modem", LINK_PID);
+                    c.delete();
+                }
+            }
+        } catch (IOException | org.osgi.framework.InvalidSyntaxException | RuntimeException e) {
+            log.warn("could not look for stale configurations of {}: {}", LINK_PID, e.toString());
+        }
     }
 
     @Deactivate
@@ -91,6 +112,7 @@ public final class DevModemShell {
         props.put("pollIntervalMs", 2000);
         props.put("commandTimeoutMs", 3000);
         props.put("resetRecoveryMs", 2000);
+        props.put(MARKER, Boolean.TRUE);
         config = cm.getConfiguration(LINK_PID, "?");
         config.update(props);
         log.info("emulated modem on {}; cellular link configured on {}", modemEnd, hubEnd);
