@@ -28,6 +28,7 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 import org.osgi.service.component.runtime.dto.UnsatisfiedReferenceDTO;
+import org.osgi.service.component.runtime.dto.ReferenceDTO;
 import org.osgi.service.log.Logger;
 import org.osgi.service.log.LoggerFactory;
 
@@ -129,7 +130,7 @@ public class HealthMonitor implements HubHealth {
                     case ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION ->
                         ComponentHealth.degraded(name, "waiting for configuration");
                     case ComponentConfigurationDTO.UNSATISFIED_REFERENCE -> ComponentHealth.degraded(name,
-                            "missing " + missing(c.unsatisfiedReferences));
+                            "missing " + missing(d, c.unsatisfiedReferences));
                     case ComponentConfigurationDTO.FAILED_ACTIVATION -> ComponentHealth.degraded(name,
                             "activation failed: " + firstLine(c.failure));
                     default -> ComponentHealth.degraded(name, "state " + c.state);
@@ -139,11 +140,18 @@ public class HealthMonitor implements HubHealth {
         return out;
     }
 
-    private static String missing(UnsatisfiedReferenceDTO[] refs) {
+    /** The services a component waits for, by interface (constructor references have generated names). */
+    private static String missing(ComponentDescriptionDTO d, UnsatisfiedReferenceDTO[] refs) {
         List<String> names = new ArrayList<>();
         if (refs != null) {
             for (UnsatisfiedReferenceDTO r : refs) {
-                names.add(r.name + (r.target == null ? "" : " " + r.target));
+                String service = r.name;
+                for (ReferenceDTO ref : d.references) {
+                    if (ref.name.equals(r.name)) {
+                        service = ref.interfaceName.substring(ref.interfaceName.lastIndexOf('.') + 1);
+                    }
+                }
+                names.add(service + (r.target == null ? "" : " " + r.target));
             }
         }
         return String.join(", ", names);
