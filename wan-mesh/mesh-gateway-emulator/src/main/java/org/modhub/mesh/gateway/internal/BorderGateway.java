@@ -39,6 +39,7 @@ import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.modhub.api.cloud.KuraDataCodec;
+import org.modhub.api.messaging.MalformedMessageException;
 
 /**
  * An emulated RF-mesh border gateway: a CoAP-over-DTLS (PSK) server on the mesh side and an MQTT client
@@ -50,7 +51,9 @@ import org.modhub.api.cloud.KuraDataCodec;
  * with the message id only once the broker has confirmed it (PUBACK for QoS 1). Bodies above the block
  * size arrive block-wise (RFC 7959) and are reassembled by Californium.
  *
- * <p>Downlink: the hub observes {@code GET /s?f=FILTER}; the gateway subscribes to
+ * <p>Downlink: head-end messages are KuraPayloads; the gateway decodes them with {@link KuraDataCodec}
+ * and forwards the body, exactly what the MQTT session hands its subscribers (a malformed one is dropped
+ * and counted). The hub observes {@code GET /s?f=FILTER}; the gateway subscribes to
  * {@code {account}/{client_id}/FILTER} at the broker and queues what arrives per hub subscription.
  * Each notification (confirmable) carries the head of the queue; the hub acknowledges with
  * {@code POST /s?f=FILTER} and receives the next head in the answer. A notification that Californium
@@ -231,9 +234,17 @@ public final class BorderGateway implements AutoCloseable {
             return;
         }
         String topic = wireTopic.substring(prefix().length());
+        byte[] body;
+        try {
+            body = KuraDataCodec.decode(payload).body(); // as the MQTT session does: the hub sees the body
+        } catch (MalformedMessageException e) {
+            malformed.incrementAndGet();
+            log.warn("mesh border gateway dropped a malformed head-end message on " + wireTopic + ": " + e.getMessage());
+            return;
+        }
         for (HubQueue q : queues.values()) {
             if (TopicFilters.matches(q.filter, topic)) {
-                if (q.add(topic, payload)) {
+                if (q.add(topic, body)) {
                     log.warn("mesh border gateway dropped the oldest queued message for " + q.filter + " (queue full)");
                 }
                 forwarded.incrementAndGet();
@@ -494,7 +505,7 @@ public final class BorderGateway implements AutoCloseable {
         return published.get();
     }
 
-    /** Requests refused as malformed. */
+    /** Requests (and head-end messages) refused as malformed. */
     public long malformed() {
         return malformed.get();
     }
