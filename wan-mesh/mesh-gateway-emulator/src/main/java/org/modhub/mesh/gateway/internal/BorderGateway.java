@@ -340,7 +340,6 @@ public final class BorderGateway implements AutoCloseable {
             byte[] wire = KuraDataCodec.encode(u.id(), u.createdAt(), u.body());
             OneAnswer answer = new OneAnswer(exchange);
             try {
-                answer.later = timer.schedule(answer::accept, 300, TimeUnit.MILLISECONDS);
                 answer.timeout = timer.schedule(() -> answer.respond(ResponseCode.GATEWAY_TIMEOUT,
                         ("no PUBACK within " + settings.publishTimeoutMs() + " ms").getBytes(StandardCharsets.UTF_8)),
                         settings.publishTimeoutMs(), TimeUnit.MILLISECONDS);

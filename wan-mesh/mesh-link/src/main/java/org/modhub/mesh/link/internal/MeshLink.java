@@ -27,12 +27,14 @@ import org.eclipse.californium.core.CoapHandler;
 import org.eclipse.californium.core.CoapObserveRelation;
 import org.eclipse.californium.core.CoapResponse;
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.EmptyMessage;
 import org.eclipse.californium.core.coap.MediaTypeRegistry;
 import org.eclipse.californium.core.coap.MessageObserverAdapter;
 import org.eclipse.californium.core.coap.Request;
 import org.eclipse.californium.core.coap.Response;
 import org.eclipse.californium.core.config.CoapConfig;
 import org.eclipse.californium.core.network.CoapEndpoint;
+import org.eclipse.californium.core.network.interceptors.MessageInterceptorAdapter;
 import org.eclipse.californium.elements.config.Configuration;
 import org.eclipse.californium.elements.util.ExecutorsUtil;
 import org.eclipse.californium.scandium.DTLSConnector;
@@ -93,7 +95,6 @@ public final class MeshLink implements WanLink, HeadEndSession {
     private volatile LinkStatus status = LinkStatus.of(LinkState.DOWN, "not started");
     private volatile boolean closed = true;
     private volatile boolean brokerUnavailable;
-    private volatile boolean probeRequested;
     private volatile String handshakeFailure;
     private volatile long lastSuccessNanos;
     private long nextConnectNanos;
@@ -165,7 +166,21 @@ public final class MeshLink implements WanLink, HeadEndSession {
                     .setLoggingTag("mesh-link")
                     .build();
             dtls = new DTLSConnector(dtlsConfig);
+            dtls.setAlertHandler((peer, alert) -> handshakeFailure = "alert " + alert.getLevel() + " "
+                    + alert.getDescription());
             endpoint = new CoapEndpoint.Builder().setConfiguration(config).setConnector(dtls).build();
+            endpoint.addInterceptor(new MessageInterceptorAdapter() {
+                // anything authentic from the gateway (after DTLS) shows it is alive
+                @Override
+                public void receiveResponse(Response response) {
+                    lastSuccessNanos = System.nanoTime();
+                }
+
+                @Override
+                public void receiveEmptyMessage(EmptyMessage message) {
+                    lastSuccessNanos = System.nanoTime();
+                }
+            });
             protocol = ExecutorsUtil.newScheduledThreadPool(2, daemon("modhub-mesh-coap-"));
             secondary = ExecutorsUtil.newDefaultSecondaryScheduler("modhub-mesh-timer-");
             endpoint.setExecutors(protocol, secondary);
@@ -234,9 +249,16 @@ public final class MeshLink implements WanLink, HeadEndSession {
                 }
                 return;
             }
-            boolean idle = now - lastSuccessNanos > TimeUnit.MILLISECONDS.toNanos(settings.keepAliveMs());
-            if (idle || probeRequested) {
-                probeRequested = false;
+            long silentMs = TimeUnit.NANOSECONDS.toMillis(now - lastSuccessNanos);
+            int waiting = inFlight.size();
+            if (waiting > 0) {
+                // exchanges are queued (NSTART, CoCoA): a ping would queue behind them, so judge by their answers
+                if (silentMs > Math.max((long) settings.keepAliveMs() + settings.pingTimeoutMs(), maxTransmitWaitMs())) {
+                    down("the border gateway stopped answering (nothing heard for " + silentMs + " ms while "
+                            + waiting + " messages wait)");
+                    return;
+                }
+            } else if (silentMs > settings.keepAliveMs()) {
                 if (!ping()) {
                     down("the border gateway stopped answering (no answer to a CoAP ping within "
                             + settings.pingTimeoutMs() + " ms)");
@@ -254,7 +276,7 @@ public final class MeshLink implements WanLink, HeadEndSession {
 
     private void connect() {
         setStatus(LinkState.CONNECTING, "DTLS handshake with " + settings.gatewayUri());
-        dtls.clearConnectionState(); // a gateway that restarted no longer knows our session
+        forgetSession();
         handshakeFailure = null;
         if (!ping()) {
             String hf = handshakeFailure;
@@ -268,6 +290,34 @@ public final class MeshLink implements WanLink, HeadEndSession {
             s.register();
         }
         evaluate();
+    }
+
+    /**
+     * Forgets the DTLS session (a gateway that restarted no longer knows it), so the next exchange
+     * starts a fresh handshake. Scandium clears asynchronously: wait until it has, or the next ping
+     * would still be sent in the old session and then dropped by the strict endpoint-context check.
+     */
+    private void forgetSession() {
+        InetSocketAddress peer = new InetSocketAddress(settings.gatewayUri().getHost(), settings.gatewayUri().getPort());
+        dtls.clearConnectionState();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (dtls.getDtlsContextByAddress(peer) != null && System.nanoTime() - end < 0) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        client.setDestinationContext(null); // requests must not be pinned to the forgotten session
+    }
+
+    /**
+     * RFC 7252 MAX_TRANSMIT_WAIT: the longest a confirmable exchange may legitimately stay unanswered
+     * (ACK_TIMEOUT x (2^(MAX_RETRANSMIT+1) - 1) x ACK_RANDOM_FACTOR 1.5).
+     */
+    long maxTransmitWaitMs() {
+        return (long) (settings.ackTimeoutMs() * ((1L << (settings.maxRetransmit() + 1)) - 1) * 1.5);
     }
 
     private void down(String reason) {
@@ -417,7 +467,6 @@ public final class MeshLink implements WanLink, HeadEndSession {
             @Override
             public void onTimeout() {
                 window.add(settings.maxRetransmit() + 1);
-                probeRequested = true;
                 f.completeExceptionally(new TimeoutException("no acknowledgement from the border gateway for " + id
                         + " after " + settings.maxRetransmit() + " retransmissions"));
             }
@@ -439,7 +488,6 @@ public final class MeshLink implements WanLink, HeadEndSession {
 
             @Override
             public void onSendError(Throwable error) {
-                probeRequested = true;
                 f.completeExceptionally(new IOException("cannot send " + id + " to the border gateway: " + error, error));
             }
         });
