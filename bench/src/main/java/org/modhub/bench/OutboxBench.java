@@ -27,7 +27,7 @@ import org.sqlite.SQLiteDataSource;
  * Each scenario runs {@code RUNS} times, interleaved, and the median is printed.
  */
 public final class OutboxBench {
-    private static final int RUNS = Integer.getInteger("bench.runs", 5);
+    static final int RUNS = Integer.getInteger("bench.runs", 5);
     private static final int SINGLE = Integer.getInteger("bench.single", 3_000);
     private static final int PRODUCERS = Integer.getInteger("bench.producers", 64);
     private static final int GROUP_TOTAL = Integer.getInteger("bench.group", 64_000);

@@ -2,6 +2,7 @@ package org.modhub.api.wan;
 
 import java.time.Instant;
 import java.util.concurrent.CompletionStage;
+import org.modhub.api.messaging.OutboundMessage;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -40,6 +41,18 @@ public interface HeadEndSession {
      *         delivered, in which case the caller still owns it
      */
     CompletionStage<Instant> publish(String topic, byte[] payload, int qos);
+
+    /**
+     * Sends an outbox message to the head end. The outbox calls this form, so a session can put the
+     * message id and creation time on the wire (a Kura-compatible session maps them as
+     * {@link org.modhub.api.cloud.KuraDataCodec} describes). The default sends
+     * {@code publish(message.topic(), message.payload(), message.qos())}.
+     *
+     * @since 1.1
+     */
+    default CompletionStage<Instant> publish(OutboundMessage message) {
+        return publish(message.topic(), message.payload(), message.qos());
+    }
 
     /**
      * Subscribes to messages from the head end. Subscriptions survive reconnects of the session.

@@ -17,6 +17,21 @@ public interface WanLink {
     String STATE = "wan.state";
     /** Service property: signal in dBm, where known (Integer). */
     String SIGNAL_DBM = "wan.signal.dbm";
+    /**
+     * Service property of an IP-based link: the name of the operating system's network interface that
+     * carries the link's traffic, e.g. "wwan0" or "ppp0" (String), where configured or known. A session
+     * that runs over this link binds its sockets to it or to {@link #BIND_ADDRESS}.
+     *
+     * @since 1.1
+     */
+    String INTERFACE = "wan.interface";
+    /**
+     * Service property of an IP-based link: the local IP address to bind sockets to so that traffic
+     * leaves through this link (String), where configured or known.
+     *
+     * @since 1.1
+     */
+    String BIND_ADDRESS = "wan.bind.address";
 
     /** The technology name, the same as the {@link #TECHNOLOGY} service property. */
     String technology();

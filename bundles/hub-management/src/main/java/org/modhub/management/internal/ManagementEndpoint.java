@@ -11,7 +11,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Map;
 import org.modhub.api.health.HubHealth;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -67,11 +69,38 @@ public class ManagementEndpoint {
     private HttpServer server;
     private ExecutorService executor;
 
+    /**
+     * Framework property giving the port while the hub has no configuration for this PID: lets a
+     * test or a second hub on the same machine run without touching the stored configuration.
+     */
+    static final String PORT_PROPERTY = "modhub.management.port";
+
     @Activate
-    void activate(Config config) throws IOException {
+    void activate(BundleContext context, Config config, Map<String, Object> properties) throws IOException {
+        int port = config.port();
+        String override = context.getProperty(PORT_PROPERTY);
+        boolean configured = properties.containsKey("service.pid");
+        if (!configured && override != null && !override.isBlank()) {
+            try {
+                port = Integer.parseInt(override.trim());
+            } catch (NumberFormatException e) {
+                String msg = "framework property " + PORT_PROPERTY + ": '" + override + "' is not a port number";
+                System.err.println(LOG_PREFIX + "ERROR " + msg);
+                throw new IllegalArgumentException(msg, e);
+            }
+        }
+        start(config, port);
+    }
+
+    /** Starts with the configured port (for tests outside a framework). */
+    void start(Config config) throws IOException {
+        start(config, config.port());
+    }
+
+    private void start(Config config, int port) throws IOException {
         EndpointSettings settings;
         try {
-            settings = EndpointSettings.validate(config.host(), config.port(), config.allowNonLoopback());
+            settings = EndpointSettings.validate(config.host(), port, config.allowNonLoopback());
         } catch (EndpointSettings.InvalidConfigurationException e) {
             // One line for the operator; the exception keeps the component from activating.
             System.err.println(LOG_PREFIX + "ERROR " + e.getMessage());

@@ -52,7 +52,7 @@ class ManagementEndpointTest {
     @BeforeEach
     void start() throws IOException {
         endpoint = new ManagementEndpoint();
-        endpoint.activate(config("127.0.0.1", freePort(), false));
+        endpoint.start(config("127.0.0.1", freePort(), false));
         base = "http://127.0.0.1:" + endpoint.boundAddress().getPort();
     }
 
@@ -155,7 +155,7 @@ class ManagementEndpointTest {
     void secondEndpointOnSamePortFailsToActivate() {
         ManagementEndpoint other = new ManagementEndpoint();
         int port = endpoint.boundAddress().getPort();
-        assertThrows(IOException.class, () -> other.activate(config("127.0.0.1", port, false)));
+        assertThrows(IOException.class, () -> other.start(config("127.0.0.1", port, false)));
         assertNull(other.boundAddress());
     }
 
@@ -163,10 +163,10 @@ class ManagementEndpointTest {
     void invalidConfigurationDoesNotActivate() {
         ManagementEndpoint other = new ManagementEndpoint();
         var e = assertThrows(EndpointSettings.InvalidConfigurationException.class,
-                () -> other.activate(config("127.0.0.1", 99999, false)));
+                () -> other.start(config("127.0.0.1", 99999, false)));
         assertEquals("configuration org.modhub.management: field 'port': 99999 is out of 1..65535", e.getMessage());
         e = assertThrows(EndpointSettings.InvalidConfigurationException.class,
-                () -> other.activate(config("10.1.2.3", 8040, false)));
+                () -> other.start(config("10.1.2.3", 8040, false)));
         assertEquals("host", e.field());
         assertNull(other.boundAddress());
     }

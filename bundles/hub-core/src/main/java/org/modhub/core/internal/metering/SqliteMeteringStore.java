@@ -48,12 +48,12 @@ public class SqliteMeteringStore implements MeteringStore {
               device INTEGER NOT NULL, obis INTEGER NOT NULL, instant INTEGER NOT NULL,
               raw INTEGER NOT NULL, scaler INTEGER NOT NULL, unit TEXT NOT NULL, flags INTEGER NOT NULL,
               PRIMARY KEY (device, obis, instant)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS profile (
-              device INTEGER NOT NULL, obis INTEGER NOT NULL, interval_end INTEGER NOT NULL,
-              interval_s INTEGER NOT NULL, raw INTEGER NOT NULL, scaler INTEGER NOT NULL, unit TEXT NOT NULL,
-              flags INTEGER NOT NULL,
-              PRIMARY KEY (device, obis, interval_end)) WITHOUT ROWID
+            CREATE TABLE IF NOT EXISTS profile_day (
+              device INTEGER NOT NULL, obis INTEGER NOT NULL, day INTEGER NOT NULL, interval_s INTEGER NOT NULL,
+              scaler INTEGER NOT NULL, unit INTEGER NOT NULL, block BLOB NOT NULL, -- unit: DLMS unit code
+              PRIMARY KEY (device, obis, day, interval_s, scaler, unit)) WITHOUT ROWID
             """;
+    static final long DAY_MS = Duration.ofDays(1).toMillis();
 
     private final SqliteDatabase db;
     private final Duration retention;
@@ -110,30 +110,65 @@ public class SqliteMeteringStore implements MeteringStore {
         purgeDaily();
     }
 
+    /**
+     * Profile samples are kept as one compact block per device, measurand, interval, scaler, unit and
+     * UTC day (see {@link ProfileDay}); a sample for a slot that has one replaces it.
+     */
     @Override
     public void recordProfile(Collection<ProfileSample> samples) {
         if (samples.isEmpty()) {
             return;
         }
         db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT OR REPLACE INTO profile"
-                    + "(device, obis, interval_end, interval_s, raw, scaler, unit, flags) VALUES (?,?,?,?,?,?,?,?)")) {
-                for (ProfileSample s : samples) {
-                    ps.setLong(1, s.device().value());
-                    ps.setLong(2, pack(s.measurand()));
-                    ps.setLong(3, s.intervalEnd().toEpochMilli());
-                    ps.setLong(4, s.interval().toSeconds());
-                    ps.setLong(5, s.raw());
-                    ps.setInt(6, s.scaler());
-                    ps.setString(7, s.unit().name());
-                    ps.setInt(8, ReadingFlag.toMask(s.flags()));
-                    ps.addBatch();
+            try (PreparedStatement read = c.prepareStatement("SELECT block FROM profile_day WHERE device = ? AND obis = ? "
+                    + "AND day = ? AND interval_s = ? AND scaler = ? AND unit = ?");
+                    PreparedStatement write = c.prepareStatement("INSERT OR REPLACE INTO profile_day"
+                            + "(device, obis, day, interval_s, scaler, unit, block) VALUES (?,?,?,?,?,?,?)")) {
+                java.util.Map<String, ProfileDay> touched = new java.util.LinkedHashMap<>();
+                java.util.Map<String, long[]> keys = new java.util.HashMap<>();
+                for (ProfileSample smp : samples) {
+                    long end = smp.intervalEnd().toEpochMilli();
+                    long intervalMs = smp.interval().toMillis();
+                    // a sample belongs to the day its interval starts in
+                    long start = end - intervalMs;
+                    long day = Math.floorDiv(start, DAY_MS) * DAY_MS;
+                    int slot = (int) ((end - day) / intervalMs);
+                    long[] key = {smp.device().value(), pack(smp.measurand()), day, smp.interval().toSeconds(),
+                            smp.scaler(), smp.unit().dlmsCode()};
+                    String k = java.util.Arrays.toString(key);
+                    ProfileDay block = touched.get(k);
+                    if (block == null) {
+                        block = load(read, key);
+                        touched.put(k, block);
+                        keys.put(k, key);
+                    }
+                    if ((end - day) % intervalMs != 0) {
+                        throw new IllegalArgumentException("profile sample ending at " + smp.intervalEnd()
+                                + " is not aligned to its " + smp.interval() + " interval");
+                    }
+                    block.slots.put(slot, new long[] {smp.raw(), ReadingFlag.toMask(smp.flags())});
                 }
-                ps.executeBatch();
+                for (java.util.Map.Entry<String, ProfileDay> e : touched.entrySet()) {
+                    long[] key = keys.get(e.getKey());
+                    for (int i = 0; i < 6; i++) {
+                        write.setLong(i + 1, key[i]);
+                    }
+                    write.setBytes(7, e.getValue().encode());
+                    write.executeUpdate();
+                }
             }
             return null;
         });
         purgeDaily();
+    }
+
+    private static ProfileDay load(PreparedStatement read, long[] key) throws java.sql.SQLException {
+        for (int i = 0; i < 6; i++) {
+            read.setLong(i + 1, key[i]);
+        }
+        try (ResultSet rs = read.executeQuery()) {
+            return rs.next() ? ProfileDay.decode(rs.getBytes(1)) : new ProfileDay();
+        }
     }
 
     private void purgeDaily() {
@@ -145,10 +180,10 @@ public class SqliteMeteringStore implements MeteringStore {
         long cutoff = now - retention.toMillis();
         db.inTransaction(c -> {
             try (PreparedStatement a = c.prepareStatement("DELETE FROM readings WHERE instant < ?");
-                    PreparedStatement b = c.prepareStatement("DELETE FROM profile WHERE interval_end < ?")) {
+                    PreparedStatement b = c.prepareStatement("DELETE FROM profile_day WHERE day < ?")) {
                 a.setLong(1, cutoff);
                 a.executeUpdate();
-                b.setLong(1, cutoff);
+                b.setLong(1, Math.floorDiv(cutoff, DAY_MS) * DAY_MS - DAY_MS);
                 b.executeUpdate();
             }
             return null;
@@ -193,25 +228,36 @@ public class SqliteMeteringStore implements MeteringStore {
 
     @Override
     public List<ProfileSample> profile(ReadingQuery q) {
+        long from = q.from().toEpochMilli();
+        long to = q.to().toEpochMilli();
         return db.withConnection(c -> {
             List<ProfileSample> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT interval_end, interval_s, raw, scaler, unit, flags "
-                    + "FROM profile WHERE device = ? AND obis = ? AND interval_end >= ? AND interval_end < ? "
-                    + "ORDER BY interval_end LIMIT ?")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT day, interval_s, scaler, unit, block FROM profile_day "
+                    + "WHERE device = ? AND obis = ? AND day >= ? AND day < ? ORDER BY day")) {
                 ps.setLong(1, q.device().value());
                 ps.setLong(2, pack(q.measurand()));
-                ps.setLong(3, q.from().toEpochMilli());
-                ps.setLong(4, q.to().toEpochMilli());
-                ps.setInt(5, q.limit());
+                // a day block holds intervals ending up to the next midnight (plus one interval)
+                ps.setLong(3, Math.floorDiv(from, DAY_MS) * DAY_MS - DAY_MS);
+                ps.setLong(4, to);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(new ProfileSample(q.device(), q.measurand(), Instant.ofEpochMilli(rs.getLong(1)),
-                                Duration.ofSeconds(rs.getLong(2)), rs.getLong(3), rs.getInt(4), Unit.valueOf(rs.getString(5)),
-                                ReadingFlag.fromMask(rs.getInt(6))));
+                        long day = rs.getLong(1);
+                        Duration interval = Duration.ofSeconds(rs.getLong(2));
+                        int scaler = rs.getInt(3);
+                        Unit unit = Unit.fromDlms(rs.getInt(4)).orElseThrow(
+                                () -> new IllegalStateException("profile block with unknown unit code"));
+                        for (java.util.Map.Entry<Integer, long[]> e : ProfileDay.decode(rs.getBytes(5)).slots.entrySet()) {
+                            long end = day + e.getKey() * interval.toMillis();
+                            if (end >= from && end < to) {
+                                out.add(new ProfileSample(q.device(), q.measurand(), Instant.ofEpochMilli(end), interval,
+                                        e.getValue()[0], scaler, unit, ReadingFlag.fromMask((int) e.getValue()[1])));
+                            }
+                        }
                     }
                 }
             }
-            return out;
+            out.sort(java.util.Comparator.comparing(ProfileSample::intervalEnd));
+            return out.size() > q.limit() ? List.copyOf(out.subList(0, q.limit())) : out;
         });
     }
 }

@@ -84,15 +84,7 @@ public final class OutboxQueue {
         this.capacityBytes = capacityBytes;
         this.purgeListener = purgeListener == null ? (c, b, r) -> { } : purgeListener;
         db.executeScript(SCHEMA);
-        db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT count(*), coalesce(sum(length(payload)),0) FROM outbox");
-                    ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                count = rs.getLong(1);
-                bytes = rs.getLong(2);
-            }
-            return null;
-        });
+        reloadCounts();
     }
 
     public void enqueue(OutboundMessage message) {
@@ -243,12 +235,7 @@ public final class OutboxQueue {
 
     private void reloadCounts() {
         db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT count(*), coalesce(sum(length(payload)),0) FROM outbox");
-                    ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                count = rs.getLong(1);
-                bytes = rs.getLong(2);
-            }
+            reloadCountsLocked(c);
             return null;
         });
     }

@@ -255,7 +255,7 @@ public class OutboxService implements Outbox, HealthContributor {
         for (StoredMessage m : batch) {
             CompletableFuture<?> f;
             try {
-                f = session.publish(m.message().topic(), m.message().payload(), m.message().qos()).toCompletableFuture();
+                f = session.publish(m.message()).toCompletableFuture();
             } catch (RuntimeException e) {
                 f = CompletableFuture.failedFuture(e);
             }

@@ -1,0 +1,2 @@
+/** The cellular modem WAN link (DS component, modem controller). Never exported. */
+package org.modhub.gprs.internal;
