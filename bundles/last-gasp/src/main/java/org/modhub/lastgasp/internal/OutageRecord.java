@@ -62,7 +62,7 @@ public record OutageRecord(Instant start, Phase phase, Instant offSince, Instant
         return phase == Phase.OFF ? offMillis + Math.max(0, now.toEpochMilli() - offSince.toEpochMilli()) : offMillis;
     }
 
-    byte[] encode() {
+    public byte[] encode() {
         StringBuilder b = new StringBuilder(256);
         b.append("version=1\n");
         b.append("start=").append(start).append('\n');

@@ -41,6 +41,7 @@ public final class OutageTracker {
     static final int OUTAGE_PRIORITY = OutboundMessage.PRIORITY_HIGHEST;
     static final int RESTORE_PRIORITY = 1;
     static final Duration ALERT_RETRY = Duration.ofSeconds(5);
+    static final Duration BOOKKEEPING_DELAY = Duration.ofMillis(100);
 
     /** Event codes this tracker logs. */
     public static final String POWER_LOST = "POWER_LOST";
@@ -78,6 +79,7 @@ public final class OutageTracker {
     private Scheduler.Cancellable timer;
     private long generation;
     private boolean stopped;
+    private Runnable pendingBookkeeping;
 
     /**
      * @param signer applied to every alert when it is built (ahead of time for the power-outage
@@ -162,6 +164,7 @@ public final class OutageTracker {
     }
 
     public synchronized void stop() {
+        runBookkeeping();
         stopped = true;
         cancelTimer();
     }
@@ -178,6 +181,7 @@ public final class OutageTracker {
     // ---- transitions ----
 
     private void lost(Instant at) {
+        runBookkeeping();
         Instant now = scheduler.now();
         if (record != null && record.phase() == Phase.ALERT_PENDING) {
             sendRestoreAlert(); // power went again before the restore alert's turn: it is still true, send it
@@ -244,18 +248,38 @@ public final class OutageTracker {
                     return;
                 }
             }
-            record = new OutageRecord(record.start(), Phase.OFF, record.offSince(), record.lastRestore(), record.flaps(),
-                    record.offMillis(), true, record.longOutage(), null);
+            OutageRecord sent = new OutageRecord(record.start(), Phase.OFF, record.offSince(), record.lastRestore(),
+                    record.flaps(), record.offMillis(), true, record.longOutage(), null);
+            record = sent;
             preparedOutageAlert = null;
-            sink.persist(record);
-            sink.event(alert != null ? POWER_OUTAGE_ALERT : POWER_OUTAGE_QUALIFIED, Severity.CRITICAL,
-                    "power off since " + record.offSince() + " for " + settings.qualification().toMillis() + " ms"
-                            + (alert != null ? "; power-outage alert " + alert.messageId() + " queued"
-                                    : "; not reported (outage reporting disabled)"));
+            String detail = "power off since " + sent.offSince() + " for " + settings.qualification().toMillis() + " ms"
+                    + (alert != null ? "; power-outage alert " + alert.messageId() + " queued"
+                            : "; not reported (outage reporting disabled)");
+            String code = alert != null ? POWER_OUTAGE_ALERT : POWER_OUTAGE_QUALIFIED;
+            // The alert is durable in the outbox; the record and the event are written a moment later so that
+            // their commits do not compete with the alert's dispatch. A crash in between only means the
+            // alert is queued again after restart under the same message id (the outbox ignores a queued
+            // id, the head end de-duplicates a delivered one).
+            pendingBookkeeping = () -> {
+                if (record == sent) {
+                    sink.persist(sent);
+                }
+                sink.event(code, Severity.CRITICAL, detail);
+            };
+            scheduler.schedule(BOOKKEEPING_DELAY, this::runBookkeeping);
+        }
+    }
+
+    private synchronized void runBookkeeping() {
+        Runnable r = pendingBookkeeping;
+        pendingBookkeeping = null;
+        if (r != null) {
+            r.run();
         }
     }
 
     private void restored(Instant at) {
+        runBookkeeping();
         if (record == null || record.phase() != Phase.OFF) {
             return; // ON after ON (e.g. a monitor rebound): nothing to close
         }

@@ -93,6 +93,8 @@ class OutageTrackerTest {
         OutageAlertPayload p = payload(sent.alert());
         assertEquals(Kind.OUTAGE, p.kind());
         assertEquals(T0, p.outageStart());
+        assertFalse(sink.storedRecord().orElseThrow().outageAlertSent(), "bookkeeping waits until the alert is out");
+        clock.advance(OutageTracker.BOOKKEEPING_DELAY);
         assertTrue(sink.storedRecord().orElseThrow().outageAlertSent());
         assertTrue(sink.codes().contains(OutageTracker.POWER_OUTAGE_ALERT));
 
