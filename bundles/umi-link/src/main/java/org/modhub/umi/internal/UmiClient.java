@@ -69,13 +69,29 @@ public final class UmiClient implements AutoCloseable {
     private GXDLMSProfileGeneric profile;
     private boolean associated;
 
+    /** How APDUs are framed on the link. */
+    public enum Framing {
+        /** The DLMS TCP/UDP wrapper (IEC 62056-47). */
+        WRAPPER,
+        /** HDLC (IEC 62056-46) on a serial line. */
+        HDLC
+    }
+
+    private final Framing framing;
+
     public UmiClient(Transport transport, LinkSettings settings, InvocationCounter counter, Eui64 meter) {
+        this(transport, settings, counter, meter, Framing.WRAPPER);
+    }
+
+    public UmiClient(Transport transport, LinkSettings settings, InvocationCounter counter, Eui64 meter,
+            Framing framing) {
         this.transport = transport;
         this.settings = settings;
         this.counter = counter;
         this.meter = meter;
+        this.framing = framing;
         this.client = new GXDLMSSecureClient(true, settings.clientAddress(), settings.serverAddress(),
-                Authentication.HIGH_GMAC, null, InterfaceType.WRAPPER);
+                Authentication.HIGH_GMAC, null, framing == Framing.HDLC ? InterfaceType.HDLC : InterfaceType.WRAPPER);
         client.getCiphering().setSecurity(Security.AUTHENTICATION_ENCRYPTION);
         client.getCiphering().setSystemTitle(settings.systemTitle());
         client.getCiphering().setBlockCipherKey(settings.blockCipherKey());
@@ -87,6 +103,14 @@ public final class UmiClient implements AutoCloseable {
         client.getCiphering().setInvocationCounter(counter.start());
         try {
             GXReplyData reply = new GXReplyData();
+            if (framing == Framing.HDLC) {
+                byte[] snrm = client.snrmRequest();
+                if (snrm.length > 0) {
+                    packet(snrm, reply);
+                    client.parseUAResponse(reply.getData());
+                    reply.clear();
+                }
+            }
             exchange(client.aarqRequest(), reply);
             client.parseAareResponse(reply.getData());
             reply.clear();
@@ -375,6 +399,10 @@ public final class UmiClient implements AutoCloseable {
             if (associated) {
                 GXReplyData reply = new GXReplyData();
                 exchange(client.releaseRequest(), reply);
+                if (framing == Framing.HDLC) {
+                    reply.clear();
+                    packet(client.disconnectRequest(), reply);
+                }
             }
         } catch (Exception ignored) {
             // best effort: the link closes anyway

@@ -38,7 +38,7 @@ import java.util.function.Function;
 /**
  * One DLMS association to the emulated meter (a gurux server instance holds per-connection state):
  * logical-name referencing, High Level Security with GMAC (security suite 0: AES-GCM-128,
- * authentication and encryption), over the TCP wrapper. Values come from the shared {@link MeterModel}.
+ * authentication and encryption), over the TCP wrapper or HDLC. Values come from the shared {@link MeterModel}.
  */
 final class MeterSession extends GXDLMSSecureServer {
     static final String CLOCK = "0.0.1.0.0.255";
@@ -54,8 +54,8 @@ final class MeterSession extends GXDLMSSecureServer {
     private final GXDLMSProfileGeneric eventLog = new GXDLMSProfileGeneric(EVENT_LOG);
     private final GXDLMSDisconnectControl disconnect = new GXDLMSDisconnectControl(DISCONNECT);
 
-    MeterSession(MeterModel model, MeterKeys keys) {
-        super(true, InterfaceType.WRAPPER);
+    MeterSession(MeterModel model, MeterKeys keys, InterfaceType interfaceType) {
+        super(true, interfaceType);
         this.model = model;
         getCiphering().setSecurity(Security.AUTHENTICATION_ENCRYPTION);
         getCiphering().setSystemTitle(keys.systemTitle());

@@ -74,7 +74,7 @@ public final class TcpMeterServer implements AutoCloseable {
     }
 
     private void serve(Socket s) {
-        MeterSession session = new MeterSession(model, keys);
+        MeterSession session = new MeterSession(model, keys, gurux.dlms.enums.InterfaceType.WRAPPER);
         GXDLMSConnectionEventArgs info = new GXDLMSConnectionEventArgs();
         byte[] buf = new byte[4096];
         try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
