@@ -68,6 +68,8 @@ public final class UmiClient implements AutoCloseable {
     private final GXDLMSSecureClient client;
     private GXDLMSProfileGeneric profile;
     private boolean associated;
+    /** The meter's invocation counter in the last accepted ciphered response (-1: none yet). */
+    private long lastServerCounter = -1;
 
     /** How APDUs are framed on the link. */
     public enum Framing {
@@ -360,12 +362,25 @@ public final class UmiClient implements AutoCloseable {
         Instant deadline = Instant.now().plus(settings.responseTimeout());
         GXByteBuffer received = new GXByteBuffer();
         GXReplyData notify = new GXReplyData();
+        java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
         try {
             boolean complete;
             do {
-                received.set(transport.read(deadline));
+                byte[] chunk = transport.read(deadline);
+                raw.write(chunk, 0, chunk.length);
+                received.set(chunk);
                 complete = client.getData(received, reply, notify);
             } while (!complete);
+            if (framing == Framing.WRAPPER) {
+                java.util.OptionalLong ic = ResponseCounter.of(raw.toByteArray());
+                if (ic.isPresent()) {
+                    if (ic.getAsLong() <= lastServerCounter) {
+                        throw new UmiException.ReplayException("response invocation counter " + ic.getAsLong()
+                                + " is not above the last accepted " + lastServerCounter + " (replay)");
+                    }
+                    lastServerCounter = ic.getAsLong();
+                }
+            }
         } catch (UmiException e) {
             throw e;
         } catch (GXDLMSException e) {

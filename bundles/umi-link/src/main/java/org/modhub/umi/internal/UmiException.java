@@ -39,6 +39,15 @@ public class UmiException extends Exception {
         }
     }
 
+    /** A ciphered response whose invocation counter is not above the last one accepted: a replay. */
+    public static final class ReplayException extends UmiException {
+        private static final long serialVersionUID = 1L;
+
+        public ReplayException(String message) {
+            super(message);
+        }
+    }
+
     /** The meter answered a request with an error (access denied, object undefined, ...). */
     public static final class MeterErrorException extends UmiException {
         private static final long serialVersionUID = 1L;
