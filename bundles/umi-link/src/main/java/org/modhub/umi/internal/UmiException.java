@@ -1,0 +1,83 @@
+package org.modhub.umi.internal;
+
+/** A failure on the intimate meter link, typed so the caller can log, back off and reconnect. */
+public class UmiException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public UmiException(String message) {
+        super(message);
+    }
+
+    public UmiException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    /** The meter did not answer in time. */
+    public static final class MeterTimeoutException extends UmiException {
+        private static final long serialVersionUID = 1L;
+
+        public MeterTimeoutException(String message) {
+            super(message);
+        }
+    }
+
+    /** The meter refused the association (wrong keys, wrong mechanism) or its HLS proof failed. */
+    public static final class AssociationRefusedException extends UmiException {
+        private static final long serialVersionUID = 1L;
+
+        public AssociationRefusedException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** Bytes from the meter that are not a well-formed frame or APDU, or fail decryption. */
+    public static final class MalformedResponseException extends UmiException {
+        private static final long serialVersionUID = 1L;
+
+        public MalformedResponseException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** A ciphered response whose invocation counter is not above the last one accepted: a replay. */
+    public static final class ReplayException extends UmiException {
+        private static final long serialVersionUID = 1L;
+
+        public ReplayException(String message) {
+            super(message);
+        }
+    }
+
+    /** The meter answered a request with an error (access denied, object undefined, ...). */
+    public static final class MeterErrorException extends UmiException {
+        private static final long serialVersionUID = 1L;
+        private final int code;
+
+        public MeterErrorException(String message, int code) {
+            super(message);
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
+        }
+    }
+
+    /** The hub refused a request before sending it (supply safety, clock validity window). */
+    public static final class RefusedException extends UmiException {
+        private static final long serialVersionUID = 1L;
+
+        public RefusedException(String message) {
+            super(message);
+        }
+    }
+
+    /** The link itself failed (connection refused or lost). */
+    public static final class LinkException extends UmiException {
+        private static final long serialVersionUID = 1L;
+
+        public LinkException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

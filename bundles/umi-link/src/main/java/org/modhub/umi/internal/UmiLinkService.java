@@ -1,0 +1,298 @@
+package org.modhub.umi.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.modhub.api.common.Eui64;
+import org.modhub.api.event.EventKind;
+import org.modhub.api.event.EventLog;
+import org.modhub.api.event.HubEvent;
+import org.modhub.api.event.Severity;
+import org.modhub.api.health.ComponentHealth;
+import org.modhub.api.health.HealthContributor;
+import org.modhub.api.messaging.CommandRefusedException;
+import org.modhub.api.messaging.Envelope;
+import org.modhub.api.messaging.MessageHandler;
+import org.modhub.api.metering.MeteringStore;
+import org.modhub.api.store.StateStore;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The intimate meter link: keeps a DLMS association (HLS-GMAC, suite 0) to the metrology module over
+ * the TCP wrapper, reads registers, load profile and clock into the {@link MeteringStore} every
+ * {@code pollSeconds}, reconnects with backoff, and serves the supply commands (disconnect, arm
+ * reconnection; close is always refused). Active only when configured ({@value #PID}); keys come from
+ * the configuration until the hub has a key store.
+ */
+@Component(service = {HealthContributor.class, MessageHandler.class}, immediate = true,
+        configurationPid = UmiLinkService.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = UmiLinkService.Config.class)
+public class UmiLinkService implements HealthContributor, MessageHandler {
+    public static final String PID = "org.modhub.umi";
+    static final String SOURCE = "umi-link";
+
+    @ObjectClassDefinition(name = "modhub intimate meter link", description = "DLMS/COSEM link to the metrology module.")
+    public @interface Config {
+        @AttributeDefinition(description = "Host of the meter's DLMS TCP wrapper (loopback or the module's link address).")
+        String host() default "127.0.0.1";
+
+        @AttributeDefinition(min = "1", max = "65535", description = "Port of the DLMS TCP wrapper.")
+        int port() default 4059;
+
+        @AttributeDefinition(min = "1", max = "127", description = "Client SAP (1: management client).")
+        int clientAddress() default 1;
+
+        @AttributeDefinition(min = "1", max = "16383", description = "Server (logical device) address.")
+        int serverAddress() default 1;
+
+        @AttributeDefinition(description = "The hub's DLMS system title, 16 hex digits.")
+        String systemTitle();
+
+        // keys: private properties (leading '.'), so they are not published as service properties
+        @AttributeDefinition(name = ".blockCipherKey", description = "Global unicast encryption key (suite 0), 32 hex digits.")
+        String _blockCipherKey();
+
+        @AttributeDefinition(name = ".authenticationKey", description = "Authentication key (suite 0), 32 hex digits.")
+        String _authenticationKey();
+
+        @AttributeDefinition(description = "The meter's entity id (EUI-64) under which readings are stored.")
+        String meterId();
+
+        @AttributeDefinition(min = "5", max = "86400", description = "Seconds between read cycles.")
+        int pollSeconds() default 900;
+
+        @AttributeDefinition(min = "100", max = "120000", description = "Response timeout (ms).")
+        int responseTimeoutMs() default 5_000;
+
+        @AttributeDefinition(min = "0", max = "3600000", description = "Largest clock correction the hub sends (ms).")
+        int clockWindowMs() default 10_000;
+
+        @AttributeDefinition(min = "0", max = "3600000", description = "Drift below this is not corrected (ms).")
+        int clockToleranceMs() default 2_000;
+
+        @AttributeDefinition(min = "1", max = "9528", description = "Hours of load profile read from a new meter.")
+        int backfillHours() default 24;
+
+        @AttributeDefinition(description = "Supply command codes, in order: disconnect, arm reconnection, close "
+                + "(close is always refused).")
+        int[] modhub_message_codes() default {0x0A01, 0x0A02, 0x0A03};
+    }
+
+    private final Logger log;
+    private final EventLog eventLog;
+    private final Config config;
+    private final UmiClient.LinkSettings link;
+    private final Eui64 meter;
+    private final InvocationCounter counter;
+    private final ReadCycle cycle;
+    private final ScheduledThreadPoolExecutor executor;
+    private UmiClient client;
+    private int failures;
+    private volatile String problem = "no read cycle yet";
+
+    @Activate
+    public UmiLinkService(@Reference MeteringStore metering, @Reference StateStore state, @Reference EventLog eventLog,
+            @Reference(service = LoggerFactory.class) Logger log, Config config) {
+        this.log = log;
+        this.eventLog = eventLog;
+        this.config = config;
+        HexFormat hex = HexFormat.of();
+        try {
+            byte[] title = parseHex(hex, config.systemTitle(), "systemTitle");
+            byte[] ek = parseHex(hex, config._blockCipherKey(), ".blockCipherKey");
+            byte[] ak = parseHex(hex, config._authenticationKey(), ".authenticationKey");
+            this.link = new UmiClient.LinkSettings(config.clientAddress(), config.serverAddress(), title, ek, ak,
+                    Duration.ofMillis(config.responseTimeoutMs()), Duration.ofMillis(config.clockWindowMs()));
+        } catch (IllegalArgumentException e) {
+            throw refuse(e.getMessage().contains(":") ? e.getMessage().substring(0, e.getMessage().indexOf(':'))
+                    : "keys", e.getMessage());
+        }
+        try {
+            this.meter = Eui64.parse(config.meterId());
+        } catch (IllegalArgumentException e) {
+            throw refuse("meterId", e.getMessage());
+        }
+        if (config.modhub_message_codes().length != 3) {
+            throw refuse("modhub.message.codes", "needs 3 codes (disconnect, arm, close)");
+        }
+        this.counter = new InvocationCounter(() -> state.get(ReadCycle.NAMESPACE, "invocation-counter-" + meter.toHex()),
+                b -> state.put(ReadCycle.NAMESPACE, "invocation-counter-" + meter.toHex(), b), 1_000);
+        this.cycle = new ReadCycle(metering, state, this::event, Duration.ofHours(config.backfillHours()),
+                Duration.ofMillis(config.clockToleranceMs()));
+        this.executor = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "modhub-umi-link");
+            t.setDaemon(true);
+            return t;
+        });
+        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        executor.execute(this::readCycle);
+    }
+
+    private static byte[] parseHex(HexFormat hex, String text, String field) {
+        try {
+            return hex.parseHex(text == null ? "" : text.trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(field + ": not hex");
+        }
+    }
+
+    private IllegalArgumentException refuse(String field, String reason) {
+        String message = "configuration " + PID + " refused: field " + field + ": " + reason;
+        log.error(message);
+        return new IllegalArgumentException(message);
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        executor.shutdownNow();
+        executor.awaitTermination(5, TimeUnit.SECONDS);
+        closeClient();
+    }
+
+    private void readCycle() {
+        try {
+            UmiClient c = client();
+            ReadCycle.Result r = cycle.run(c);
+            if (failures > 0) {
+                event("UMI_LINK_RESTORED", Severity.INFO, "meter " + meter + " answering again after " + failures
+                        + " failed cycle(s)");
+            }
+            failures = 0;
+            problem = "";
+            log.debug("read cycle: {}", r);
+            schedule(Duration.ofSeconds(config.pollSeconds()));
+        } catch (UmiException e) {
+            closeClient();
+            failures++;
+            problem = e.getClass().getSimpleName() + ": " + e.getMessage();
+            Duration backoff = Duration.ofSeconds(Math.min(300, 1L << Math.min(8, failures - 1)));
+            if (failures == 1 || failures % 10 == 0) {
+                event(e instanceof UmiException.AssociationRefusedException ? "UMI_ASSOCIATION_REFUSED" : "UMI_LINK_FAILED",
+                        Severity.WARNING, problem + "; retrying in " + backoff.toSeconds() + " s (failure " + failures + ")");
+            }
+            schedule(backoff);
+        } catch (RuntimeException e) {
+            closeClient();
+            failures++;
+            problem = "read cycle failed: " + e;
+            log.error("umi-link read cycle failed", e);
+            schedule(Duration.ofSeconds(60));
+        }
+    }
+
+    private void schedule(Duration d) {
+        try {
+            executor.schedule(this::readCycle, d.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // deactivated
+        }
+    }
+
+    private UmiClient client() throws UmiException {
+        if (client == null) {
+            UmiClient c = new UmiClient(new TcpTransport(config.host(), config.port(), link.responseTimeout()), link,
+                    counter, meter);
+            try {
+                c.associate();
+            } catch (UmiException e) {
+                c.close();
+                throw e;
+            }
+            client = c;
+        }
+        return client;
+    }
+
+    private void closeClient() {
+        UmiClient c = client;
+        client = null;
+        if (c != null) {
+            c.close();
+        }
+    }
+
+    @Override
+    public CompletionStage<Envelope> handle(Envelope command) {
+        int[] codes = config.modhub_message_codes();
+        int code = command.messageCode();
+        if (code == codes[2]) {
+            String reason = "close supply refused: the hub only arms reconnection; a person on site closes the supply";
+            audit("SUPPLY_CLOSE_REFUSED", Severity.WARNING, reason + " (command " + command.messageId() + ")");
+            return CompletableFuture.failedFuture(new CommandRefusedException(code, reason));
+        }
+        CompletableFuture<Envelope> result = new CompletableFuture<>();
+        try {
+            executor.execute(() -> {
+                try {
+                    UmiClient.SupplyStatus status;
+                    if (code == codes[0]) {
+                        status = client().disconnectSupply();
+                        audit("SUPPLY_DISCONNECTED", Severity.INFO, "meter " + meter + ": " + status);
+                    } else if (code == codes[1]) {
+                        status = client().armReconnection();
+                        audit("SUPPLY_ARMED", Severity.INFO, "meter " + meter + " ready for reconnection on site: " + status);
+                    } else {
+                        throw new CommandRefusedException(code, "not a supply command");
+                    }
+                    result.complete(command.respond(UUID.randomUUID().toString(), command.recipient(), Instant.now(),
+                            status.toString().getBytes(StandardCharsets.UTF_8)));
+                } catch (UmiException.RefusedException e) {
+                    audit("SUPPLY_COMMAND_REFUSED", Severity.WARNING, e.getMessage());
+                    result.completeExceptionally(new CommandRefusedException(code, e.getMessage()));
+                } catch (UmiException e) {
+                    closeClient();
+                    result.completeExceptionally(new CommandRefusedException(code, "meter link: " + e.getMessage()));
+                } catch (CommandRefusedException e) {
+                    result.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(new CommandRefusedException(code, "meter link stopping"));
+        }
+        return result;
+    }
+
+    @Override
+    public ComponentHealth health() {
+        String p = problem;
+        return p.isEmpty() ? ComponentHealth.up(PID) : ComponentHealth.degraded(PID, p);
+    }
+
+    private void event(String code, Severity severity, String detail) {
+        log(EventKind.EVENT, code, severity, detail);
+    }
+
+    private void audit(String code, Severity severity, String detail) {
+        log(EventKind.AUDIT, code, severity, detail);
+    }
+
+    private void log(EventKind kind, String code, Severity severity, String detail) {
+        log.info("{}: {}", code, detail);
+        try {
+            eventLog.log(HubEvent.of(kind, code, severity, meter, SOURCE, detail));
+        } catch (RuntimeException e) {
+            log.error("cannot log event {}: {}", code, e.getMessage());
+        }
+    }
+
+    Map<String, Object> describe() {
+        return Map.of("meter", meter.toString(), "failures", failures);
+    }
+}
