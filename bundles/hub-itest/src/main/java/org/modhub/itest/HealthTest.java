@@ -63,9 +63,12 @@ class HealthTest {
             Hashtable<String, Object> props = new Hashtable<>();
             props.put("level", "LOUD");
             config.update(props);
+            // ConfigGuard may report the refused value before DS has re-activated (and failed) the
+            // component itself: wait for both
             Await.until("health DEGRADED naming the PID and the field", Duration.ofSeconds(10),
                     () -> health.overall() == HealthState.DEGRADED && describe().contains(LOG_PID)
-                            && describe().contains("'level'"),
+                            && describe().contains("'level'") && health.components().stream()
+                                    .anyMatch(c -> c.name().equals(LOG_COMPONENT) && c.state() == HealthState.DEGRADED),
                     this::describe);
             // the component itself is refused too (DS re-activates it with the new value, asynchronously)
             Await.until("the console log component refused", Duration.ofSeconds(10),

@@ -191,7 +191,8 @@ final class KuraSession implements HeadEndSession {
 
     @Override
     public CompletionStage<Instant> publish(String topic, byte[] payload, int qos) {
-        return publish(OutboundMessage.of(topic, payload));
+        return publish(new OutboundMessage(java.util.UUID.randomUUID().toString(), topic, OutboundMessage.PRIORITY_NORMAL,
+                qos, Instant.now(), payload));
     }
 
     @Override

@@ -40,7 +40,7 @@ import org.osgi.service.metatype.annotations.Designate;
  *
  * <p>It activates without a broker: connecting happens on its own thread, with backoff. Without a
  * configured broker URI (PID field or framework property {@value #BROKER_PROPERTY}) it stays off and
- * healthy.
+ * healthy, and registers no {@code HeadEndSession}.
  */
 @Component(configurationPid = KuraSessionComponent.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
         immediate = true, service = HealthContributor.class)
@@ -92,8 +92,10 @@ public final class KuraSessionComponent implements HealthContributor, SessionHos
         // links and handlers bound before activation are in the maps already
         session.start();
         updateLinks();
-        Hashtable<String, Object> props = serviceProperties();
-        registration = context.registerService(HeadEndSession.class, session, props);
+        if (settings.enabled()) {
+            // no broker, no session to offer: the outbox and the other WAN sessions see none
+            registration = context.registerService(HeadEndSession.class, session, serviceProperties());
+        }
     }
 
     @Deactivate
