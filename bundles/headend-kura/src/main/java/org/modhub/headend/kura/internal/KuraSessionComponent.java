@@ -84,8 +84,10 @@ public final class KuraSessionComponent implements HealthContributor, SessionHos
         this.firmwareVersion = coreVersion(context);
         this.session = new KuraSession(settings, apps, this, IP);
         if (!settings.enabled()) {
+            // no session service at all: nothing may mistake an unconfigured session for a path
             log.info("no broker configured ({} brokerUri or framework property {}): head-end session off", PID,
                     BROKER_PROPERTY);
+            return;
         }
         // links and handlers bound before activation are in the maps already
         session.start();
