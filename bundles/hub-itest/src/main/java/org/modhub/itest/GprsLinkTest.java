@@ -92,6 +92,11 @@ class GprsLinkTest {
                 socat.destroyForcibly();
             }
         }
+        if (dir != null) {
+            try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
     }
 
     private Optional<ServiceReference<WanLink>> link() {

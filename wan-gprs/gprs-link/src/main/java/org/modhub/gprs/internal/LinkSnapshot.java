@@ -38,12 +38,15 @@ public record LinkSnapshot(LinkState state, String reason, Instant since, Option
         return new LinkStatus(state, reason, since);
     }
 
-    /** Equal apart from {@link #since}. */
+    /**
+     * Equal in what the link's service properties show: apart from {@link #since} and the counters
+     * (a modem spewing garbage must not turn into a flood of service events).
+     */
     boolean sameAs(LinkSnapshot o) {
         return o != null && state == o.state && reason.equals(o.reason) && sim.equals(o.sim)
                 && registration.equals(o.registration) && accessTechnology.equals(o.accessTechnology)
                 && signalDbm.equals(o.signalDbm) && operator.equals(o.operator) && pdpAddress.equals(o.pdpAddress)
-                && imei.equals(o.imei) && resets == o.resets && garbageLines == o.garbageLines;
+                && imei.equals(o.imei);
     }
 
     /** A multi-line human-readable report (for the shell). */

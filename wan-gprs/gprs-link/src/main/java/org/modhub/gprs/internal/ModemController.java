@@ -749,8 +749,8 @@ public final class ModemController implements AutoCloseable {
         Optional<RegStatus> reg = registrations.isEmpty() ? Optional.empty() : Optional.of(packetRegistration());
         LinkSnapshot s = new LinkSnapshot(state, reason, since, sim, reg, accessTechnology(), signalDbm, operator,
                 pdpAddress, imei, resets, garbageLines);
+        snapshot = s;
         if (!s.sameAs(old)) {
-            snapshot = s;
             try {
                 host.changed(s);
             } catch (RuntimeException e) {
@@ -779,16 +779,23 @@ public final class ModemController implements AutoCloseable {
 
     /** Per-code rate limit: the first event at once, then at most one per interval with a count of the rest. */
     static final class EventLimiter {
+        private final java.util.function.LongSupplier clock;
+
         private final long intervalMs;
         private final Map<String, long[]> state = new HashMap<>(); // code → {last logged millis, suppressed}
 
         EventLimiter(long intervalMs) {
+            this(intervalMs, System::currentTimeMillis);
+        }
+
+        EventLimiter(long intervalMs, java.util.function.LongSupplier clock) {
             this.intervalMs = intervalMs;
+            this.clock = clock;
         }
 
         /** The detail to log now, or null if suppressed. */
         synchronized String admit(String code, String detail) {
-            long now = System.currentTimeMillis();
+            long now = clock.getAsLong();
             long[] s = state.computeIfAbsent(code, k -> new long[] {Long.MIN_VALUE / 2, 0});
             if (now - s[0] >= intervalMs) {
                 String out = s[1] > 0 ? detail + " (" + s[1] + " similar suppressed)" : detail;
