@@ -80,6 +80,16 @@ public final class UmiClient implements AutoCloseable {
     }
 
     private final Framing framing;
+    private final boolean secured;
+
+    /**
+     * An unciphered association without authentication, as a meter's public client gets: for the
+     * benchmark's peer and diagnostics only; the link component always uses HLS-GMAC.
+     */
+    public static UmiClient publicUnciphered(Transport transport, LinkSettings settings, InvocationCounter counter,
+            Eui64 meter) {
+        return new UmiClient(transport, settings, counter, meter, Framing.WRAPPER, false);
+    }
 
     public UmiClient(Transport transport, LinkSettings settings, InvocationCounter counter, Eui64 meter) {
         this(transport, settings, counter, meter, Framing.WRAPPER);
@@ -87,14 +97,21 @@ public final class UmiClient implements AutoCloseable {
 
     public UmiClient(Transport transport, LinkSettings settings, InvocationCounter counter, Eui64 meter,
             Framing framing) {
+        this(transport, settings, counter, meter, framing, true);
+    }
+
+    private UmiClient(Transport transport, LinkSettings settings, InvocationCounter counter, Eui64 meter,
+            Framing framing, boolean secured) {
         this.transport = transport;
         this.settings = settings;
         this.counter = counter;
         this.meter = meter;
         this.framing = framing;
+        this.secured = secured;
         this.client = new GXDLMSSecureClient(true, settings.clientAddress(), settings.serverAddress(),
-                Authentication.HIGH_GMAC, null, framing == Framing.HDLC ? InterfaceType.HDLC : InterfaceType.WRAPPER);
-        client.getCiphering().setSecurity(Security.AUTHENTICATION_ENCRYPTION);
+                secured ? Authentication.HIGH_GMAC : Authentication.NONE, null,
+                framing == Framing.HDLC ? InterfaceType.HDLC : InterfaceType.WRAPPER);
+        client.getCiphering().setSecurity(secured ? Security.AUTHENTICATION_ENCRYPTION : Security.NONE);
         client.getCiphering().setSystemTitle(settings.systemTitle());
         client.getCiphering().setBlockCipherKey(settings.blockCipherKey());
         client.getCiphering().setAuthenticationKey(settings.authenticationKey());
@@ -115,9 +132,11 @@ public final class UmiClient implements AutoCloseable {
             }
             exchange(client.aarqRequest(), reply);
             client.parseAareResponse(reply.getData());
-            reply.clear();
-            exchange(client.getApplicationAssociationRequest(), reply);
-            client.parseApplicationAssociationResponse(reply.getData());
+            if (secured) {
+                reply.clear();
+                exchange(client.getApplicationAssociationRequest(), reply);
+                client.parseApplicationAssociationResponse(reply.getData());
+            }
             associated = true;
         } catch (UmiException.MeterTimeoutException | UmiException.LinkException e) {
             throw e;

@@ -48,6 +48,7 @@ final class MeterSession extends GXDLMSSecureServer {
     static final String DISCONNECT = "0.0.96.3.10.255";
 
     private final MeterModel model;
+    private final boolean allowPublicClient;
     private final GXDLMSClock clock = new GXDLMSClock(CLOCK);
     private final Map<GXDLMSObject, Function<Instant, Long>> registers = new HashMap<>();
     private final GXDLMSProfileGeneric profile = new GXDLMSProfileGeneric(LOAD_PROFILE);
@@ -55,8 +56,14 @@ final class MeterSession extends GXDLMSSecureServer {
     private final GXDLMSDisconnectControl disconnect = new GXDLMSDisconnectControl(DISCONNECT);
 
     MeterSession(MeterModel model, MeterKeys keys, InterfaceType interfaceType) {
+        this(model, keys, interfaceType, false);
+    }
+
+    /** @param allowPublicClient also accept an unciphered association without authentication (benchmark peer) */
+    MeterSession(MeterModel model, MeterKeys keys, InterfaceType interfaceType, boolean allowPublicClient) {
         super(true, interfaceType);
         this.model = model;
+        this.allowPublicClient = allowPublicClient;
         getCiphering().setSecurity(Security.AUTHENTICATION_ENCRYPTION);
         getCiphering().setSystemTitle(keys.systemTitle());
         getCiphering().setBlockCipherKey(keys.blockCipherKey());
@@ -136,6 +143,9 @@ final class MeterSession extends GXDLMSSecureServer {
     @Override
     protected SourceDiagnostic validateAuthentication(Authentication authentication, byte[] password) {
         // High Level Security with GMAC only: no lowest-level or password associations
+        if (allowPublicClient && authentication == Authentication.NONE) {
+            return SourceDiagnostic.NONE;
+        }
         return authentication == Authentication.HIGH_GMAC ? SourceDiagnostic.NONE
                 : SourceDiagnostic.AUTHENTICATION_REQUIRED;
     }

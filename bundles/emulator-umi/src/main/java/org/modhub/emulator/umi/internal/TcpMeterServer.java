@@ -28,8 +28,19 @@ public final class TcpMeterServer implements AutoCloseable {
     private volatile boolean silent;
     private final Thread acceptor;
 
+    private final boolean allowPublicClient;
+
     /** @param port 0 for any free port */
     public TcpMeterServer(MeterModel model, MeterKeys keys, int port) throws IOException {
+        this(model, keys, port, false);
+    }
+
+    /**
+     * @param allowPublicClient also accept unciphered associations without authentication; for the
+     *        benchmark's peer only, never in the dev variant
+     */
+    public TcpMeterServer(MeterModel model, MeterKeys keys, int port, boolean allowPublicClient) throws IOException {
+        this.allowPublicClient = allowPublicClient;
         this.model = model;
         this.keys = keys;
         this.socket = new ServerSocket(port, 16, InetAddress.getLoopbackAddress());
@@ -74,7 +85,7 @@ public final class TcpMeterServer implements AutoCloseable {
     }
 
     private void serve(Socket s) {
-        MeterSession session = new MeterSession(model, keys, gurux.dlms.enums.InterfaceType.WRAPPER);
+        MeterSession session = new MeterSession(model, keys, gurux.dlms.enums.InterfaceType.WRAPPER, allowPublicClient);
         GXDLMSConnectionEventArgs info = new GXDLMSConnectionEventArgs();
         byte[] buf = new byte[4096];
         try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
