@@ -222,8 +222,13 @@ class PkiTest {
             // unsigned
             listeners.get(0).received("hub/command", EnvelopeCodec.encode(command("unsigned", counter + 2, 0x0101)));
             assertTrue(handled.isEmpty(), "a refused command reached its handler");
-            assertEquals(badSignatures + 1, audits("SECURITY_BAD_SIGNATURE"));
-            assertEquals(malformed + 1, audits("SECURITY_MALFORMED"));
+            // audit events may be written after the refusal returns: wait for them
+            Await.until("one SECURITY_BAD_SIGNATURE audit event",
+                    () -> audits("SECURITY_BAD_SIGNATURE") == badSignatures + 1);
+            Await.until("one SECURITY_MALFORMED audit event", () -> audits("SECURITY_MALFORMED") == malformed + 1);
+            Await.never("a second audit event", java.time.Duration.ofMillis(300),
+                    () -> audits("SECURITY_BAD_SIGNATURE") > badSignatures + 1
+                            || audits("SECURITY_MALFORMED") > malformed + 1);
             // each refusal queued a security alert for the head end (no session is connected: they wait)
             assertTrue(outbox.stats().pending() >= pending + 2, "security alerts queued");
 
