@@ -40,9 +40,13 @@ class GasMirrorTest {
     GasProxy first;
 
     private GasProxy awaitProxy() {
-        Await.until("a GasProxy service", () -> context.getServiceReference(GasProxy.class) != null);
-        ServiceReference<GasProxy> ref = context.getServiceReference(GasProxy.class);
-        return context.getService(ref);
+        GasProxy[] found = new GasProxy[1];
+        Await.until("a GasProxy service", () -> {
+            ServiceReference<GasProxy> ref = context.getServiceReference(GasProxy.class);
+            found[0] = ref == null ? null : context.getService(ref);
+            return found[0] != null;
+        });
+        return found[0];
     }
 
     @Test
@@ -63,7 +67,14 @@ class GasMirrorTest {
         }
         assertNotNull(mirror);
         mirror.update(); // the same jar again: a new bundle revision, a new class loader, no data of its own
-        context.getBundle(0).adapt(FrameworkWiring.class).refreshBundles(List.of(mirror));
+        java.util.concurrent.CountDownLatch refreshed = new java.util.concurrent.CountDownLatch(1);
+        context.getBundle(0).adapt(FrameworkWiring.class).refreshBundles(List.of(mirror), e -> {
+            if (e.getType() == org.osgi.framework.FrameworkEvent.PACKAGES_REFRESHED) {
+                refreshed.countDown();
+            }
+        });
+        org.junit.jupiter.api.Assertions.assertTrue(refreshed.await(60, java.util.concurrent.TimeUnit.SECONDS),
+                "refresh did not finish");
         Await.until("gas-mirror active again", () -> mirrorActive());
 
         GasProxy second = awaitProxy();
