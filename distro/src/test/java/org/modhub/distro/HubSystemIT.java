@@ -90,12 +90,24 @@ class HubSystemIT {
         return new String[] {Integer.toString(code), new String(body, StandardCharsets.UTF_8)};
     }
 
+    /** After READY a component may still finish starting (the PKI agent opens its key store): wait for UP. */
+    private String[] awaitUp() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        String[] health = health();
+        while (!"200".equals(health[0]) && System.nanoTime() < deadline) {
+            assertTrue(health[1].startsWith("{\"state\":\"STARTING\""), "not UP and not starting: " + health[1]);
+            Thread.sleep(100);
+            health = health();
+        }
+        return health;
+    }
+
     @Test
     void runsReadyHealthyStopsCleanlyAndRestarts() throws Exception {
         Path data = dir.resolve("data");
         start(data);
         awaitLine("modhub READY in", 120);
-        String[] health = health();
+        String[] health = awaitUp();
         assertEquals("200", health[0], health[1]);
         assertTrue(health[1].startsWith("{\"state\":\"UP\""), health[1]);
 
@@ -108,7 +120,7 @@ class HubSystemIT {
 
         start(data);
         awaitLine("modhub READY in", 120);
-        assertEquals("200", health()[0]);
+        assertEquals("200", awaitUp()[0]);
     }
 
     @Test

@@ -10,7 +10,8 @@ import org.osgi.annotation.versioning.ProviderType;
 public interface HubHealth {
     /**
      * STARTING until every required component has been active once; then UP while every component
-     * is UP, else DEGRADED.
+     * is UP, DEGRADED while one is DEGRADED, and STARTING while one still reports that it is
+     * starting (for example a key store being opened after its component activated).
      */
     HealthState overall();
 

@@ -40,13 +40,8 @@ import org.modhub.api.security.TrustCommands;
 import org.modhub.api.security.TrustStore;
 import org.modhub.api.store.StateStore;
 import org.osgi.framework.BundleContext;
-import org.osgi.service.component.annotations.Activate;
-import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.log.Logger;
-import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
-import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
@@ -54,15 +49,6 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * payload cipher and package verifier, and the handler of the {@link TrustCommands}. One component
  * so they share one view of the keys and the trust state.
  */
-@Component(immediate = true, configurationPid = PkiAgent.PID, service = {CommandVerifier.class, MessageSigner.class,
-    PayloadCipher.class, PackageVerifier.class, TrustStore.class, MessageHandler.class},
-        property = {MessageHandler.MESSAGE_CODES + ":Integer=" + TrustCommands.REPLACE_TRUST_ANCHOR,
-            MessageHandler.MESSAGE_CODES + ":Integer=" + TrustCommands.INSTALL_PARTY_CERTIFICATE,
-            MessageHandler.MESSAGE_CODES + ":Integer=" + TrustCommands.REVOKE_CERTIFICATE,
-            MessageHandler.MESSAGE_CODES + ":Integer=" + TrustCommands.WHITELIST_ADD,
-            MessageHandler.MESSAGE_CODES + ":Integer=" + TrustCommands.WHITELIST_REMOVE,
-            MessageHandler.MESSAGE_CODES + ":Integer=" + TrustCommands.INSTALL_HUB_CERTIFICATE})
-@Designate(ocd = PkiAgent.Config.class)
 public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, PackageVerifier, TrustStore,
         MessageHandler {
     public static final String PID = "org.modhub.pki";
@@ -123,19 +109,16 @@ public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, 
     private final Packages packages;
     private final TrustCommandHandler trustCommands;
 
-    @Activate
-    public PkiAgent(@Reference StateStore state, @Reference EventLog events,
-            @Reference(service = LoggerFactory.class) Logger log, BundleContext context, Config config) {
-        this(state, events, log, config, dataDir(context), context.getProperty("modhub.hub.id"), System.getenv(),
-                HubKeys.drbg(), Instant::now);
-    }
-
-    private static Path dataDir(BundleContext context) {
+    static Path dataDir(BundleContext context) {
         String data = context.getProperty("modhub.data");
         return Path.of(data == null || data.isBlank() ? "modhub-data" : data);
     }
 
-    /** The component without the framework: for tests and the benchmark. */
+    /**
+     * Builds the agent: reads or creates the key store, loads the trust state. Slow (Bouncy Castle,
+     * key store unlock, key generation on first boot): {@link PkiAgentComponent} runs it off the
+     * framework's start path. Throws, naming the PID and the field, on a refused configuration.
+     */
     public PkiAgent(StateStore state, EventLog eventLog, Logger log, Config config, Path dataDir, String frameworkHubId,
             Map<String, String> env, SecureRandom random, Supplier<Instant> clock) {
         this.log = log;

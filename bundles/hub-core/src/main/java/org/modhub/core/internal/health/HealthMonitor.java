@@ -180,7 +180,12 @@ public class HealthMonitor implements HubHealth {
                     && (c.reason().startsWith("activation failed") || !c.reason().startsWith("missing")));
             return failed ? HealthState.DEGRADED : HealthState.STARTING;
         }
-        return allUp ? HealthState.UP : HealthState.DEGRADED;
+        if (allUp) {
+            return HealthState.UP;
+        }
+        // a component still starting (e.g. a key store being opened) is not a degradation yet
+        boolean degraded = all.stream().anyMatch(c -> c.state() == HealthState.DEGRADED);
+        return degraded ? HealthState.DEGRADED : HealthState.STARTING;
     }
 
     @Override
