@@ -1,5 +1,7 @@
 package org.modhub.emulator.wan.internal;
 
+import org.modhub.api.wan.TopicFilter;
+
 import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.util.ArrayDeque;

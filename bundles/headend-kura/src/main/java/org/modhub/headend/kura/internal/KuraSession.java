@@ -678,17 +678,7 @@ final class KuraSession implements HeadEndSession {
 
     /** MQTT topic filter matching ({@code +} one level, {@code #} the rest). */
     static boolean matches(String filter, String topic) {
-        String[] f = filter.split("/", -1);
-        String[] t = topic.split("/", -1);
-        for (int i = 0; i < f.length; i++) {
-            if ("#".equals(f[i])) {
-                return true;
-            }
-            if (i >= t.length || !("+".equals(f[i]) || f[i].equals(t[i]))) {
-                return false;
-            }
-        }
-        return f.length == t.length;
+        return org.modhub.api.wan.TopicFilter.matches(filter, topic);
     }
 
     private final class Callback implements MqttCallbackExtended {

@@ -148,28 +148,7 @@ class HubMessageRouterTest {
     @Test
     void malformedBytesFromTheHeadEndAreLoggedAndDropped() throws Exception {
         List<HeadEndSession.InboundListener> listeners = new ArrayList<>();
-        HeadEndSession session = new HeadEndSession() {
-            public String technology() {
-                return "test";
-            }
-
-            public boolean isConnected() {
-                return true;
-            }
-
-            public int maxPayloadSize() {
-                return 1024;
-            }
-
-            public CompletionStage<Instant> publish(String topic, byte[] payload, int qos) {
-                return CompletableFuture.completedFuture(Instant.now());
-            }
-
-            public Subscription subscribe(String filter, int qos, InboundListener listener) {
-                listeners.add(listener);
-                return () -> listeners.remove(listener);
-            }
-        };
+        HeadEndSession session = session(listeners);
         router.addSession(session);
         assertEquals(1, listeners.size());
         listeners.get(0).received("hub/command", new byte[] {1, 2, 3});
@@ -255,30 +234,35 @@ class HubMessageRouterTest {
         }
     };
 
+    /** A connected session whose subscriptions land in {@code listeners}. */
+    private static HeadEndSession session(List<HeadEndSession.InboundListener> listeners) {
+        return new HeadEndSession() {
+        public String technology() {
+            return "test";
+        }
+
+        public boolean isConnected() {
+            return true;
+        }
+
+        public int maxPayloadSize() {
+            return 1024;
+        }
+
+        public CompletionStage<Instant> publish(String topic, byte[] payload, int qos) {
+            return CompletableFuture.completedFuture(Instant.now());
+        }
+
+        public Subscription subscribe(String filter, int qos, InboundListener listener) {
+            listeners.add(listener);
+            return () -> listeners.remove(listener);
+        }
+    };
+    }
+
     private List<HeadEndSession.InboundListener> connect() {
         List<HeadEndSession.InboundListener> listeners = new ArrayList<>();
-        router.addSession(new HeadEndSession() {
-            public String technology() {
-                return "test";
-            }
-
-            public boolean isConnected() {
-                return true;
-            }
-
-            public int maxPayloadSize() {
-                return 1024;
-            }
-
-            public CompletionStage<Instant> publish(String topic, byte[] payload, int qos) {
-                return CompletableFuture.completedFuture(Instant.now());
-            }
-
-            public Subscription subscribe(String filter, int qos, InboundListener listener) {
-                listeners.add(listener);
-                return () -> listeners.remove(listener);
-            }
-        });
+        router.addSession(session(listeners));
         return listeners;
     }
 

@@ -30,23 +30,8 @@ final class TopicFilters {
         return true;
     }
 
+    /** Whether an application topic matches an application filter (MQTT rules: hub-api {@code TopicFilter}). */
     static boolean matches(String filter, String topic) {
-        if (!isFilter(filter) || topic == null || topic.isEmpty()) {
-            return false;
-        }
-        String[] f = filter.split("/", -1);
-        String[] t = topic.split("/", -1);
-        for (int i = 0; i < f.length; i++) {
-            if (f[i].equals("#")) {
-                return true;
-            }
-            if (i >= t.length) {
-                return false;
-            }
-            if (!f[i].equals("+") && !f[i].equals(t[i])) {
-                return false;
-            }
-        }
-        return f.length == t.length;
+        return isFilter(filter) && org.modhub.api.wan.TopicFilter.matches(filter, topic);
     }
 }

@@ -1,4 +1,6 @@
-package org.modhub.emulator.wan.internal;
+package org.modhub.api;
+
+import org.modhub.api.wan.TopicFilter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,16 +1,17 @@
-package org.modhub.emulator.wan.internal;
+package org.modhub.api.wan;
 
 /**
  * MQTT topic filter matching (MQTT 3.1.1 section 4.7): {@code +} matches exactly one level (which may be
  * empty), {@code #} as the last level matches its parent and any number of levels below it. Wildcards
- * do not match topics starting with {@code $} at the first level.
+ * do not match topics starting with {@code $} at the first level. The semantics of the topic filters
+ * that {@link HeadEndSession#subscribe} takes; every session implementation matches with this class.
  */
-final class TopicFilter {
+public final class TopicFilter {
     private TopicFilter() {
     }
 
     /** Whether {@code filter} is a valid MQTT topic filter. */
-    static boolean isValid(String filter) {
+    public static boolean isValid(String filter) {
         if (filter == null || filter.isEmpty()) {
             return false;
         }
@@ -28,7 +29,7 @@ final class TopicFilter {
     }
 
     /** Whether the concrete {@code topic} matches {@code filter}; false for an invalid filter or topic. */
-    static boolean matches(String filter, String topic) {
+    public static boolean matches(String filter, String topic) {
         if (!isValid(filter) || topic == null || topic.isEmpty() || topic.contains("+") || topic.contains("#")) {
             return false;
         }
