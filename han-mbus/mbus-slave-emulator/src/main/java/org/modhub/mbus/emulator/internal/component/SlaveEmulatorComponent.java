@@ -1,4 +1,7 @@
-package org.modhub.mbus.emulator.internal;
+package org.modhub.mbus.emulator.internal.component;
+
+import org.modhub.mbus.emulator.internal.EmulatedMeter;
+import org.modhub.mbus.emulator.internal.SlaveEmulator;
 
 import java.io.IOException;
 import java.util.HexFormat;
@@ -14,6 +17,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
+ * (In its own package so that tests can copy the emulator classes without this component.)
  * The emulated TCP M-Bus gateway in a running hub (dev variant only): an electricity meter at primary
  * address 1 (plain) and a water meter at primary address 2 (security mode 5 with {@code .key}).
  */
