@@ -20,6 +20,8 @@ public class MbusDecodeException extends Exception {
         NO_KEY,
         /** Encrypted, and the key does not decrypt it (plaintext check 2F 2F fails). */
         WRONG_KEY,
+        /** A mode-7 message counter not above the last one accepted from the device (replay). */
+        REPLAYED,
         /** A security mode the hub does not implement. */
         UNSUPPORTED_SECURITY
     }

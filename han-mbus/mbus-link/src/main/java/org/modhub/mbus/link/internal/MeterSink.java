@@ -19,6 +19,7 @@ import org.modhub.api.han.DeviceLog;
 import org.modhub.api.han.DeviceLogEntry;
 import org.modhub.api.han.DeviceType;
 import org.modhub.api.metering.MeteringStore;
+import org.modhub.api.store.StateStore;
 import org.modhub.mbus.link.internal.MbusDecodeException.Reason;
 import org.openmuc.jmbus.SecondaryAddress;
 
@@ -36,9 +37,13 @@ final class MeterSink {
     private final Supplier<EventLog> events;
     private final Supplier<MbusKeys> keys;
     private final Map<Eui64, MbusDevice> devices = new ConcurrentHashMap<>();
+    private final StateStore state;
+    static final String COUNTERS = "org.modhub.mbus.counters";
 
-    MeterSink(String technology, DeviceLog deviceLog, MeteringStore metering, Supplier<EventLog> events, Supplier<MbusKeys> keys) {
+    MeterSink(String technology, DeviceLog deviceLog, MeteringStore metering, StateStore state, Supplier<EventLog> events,
+            Supplier<MbusKeys> keys) {
         this.technology = technology;
+        this.state = state;
         this.deviceLog = deviceLog;
         this.metering = metering;
         this.events = events;
@@ -80,6 +85,16 @@ final class MeterSink {
                     Telegrams.name(t.address()) + " is not in the device log: telegram dropped");
             return 0;
         }
+        String counterKey = "mcr/" + t.device().toHex();
+        if (t.counter() >= 0) {
+            long last = state.get(COUNTERS, counterKey).map(b -> Long.parseLong(new String(b, java.nio.charset.StandardCharsets.US_ASCII)))
+                    .orElse(-1L);
+            if (t.counter() <= last) {
+                refused(new MbusDecodeException(Reason.REPLAYED, Telegrams.name(t.address()) + ": message counter " + t.counter()
+                        + " not above the last accepted " + last), t.device());
+                return 0;
+            }
+        }
         RecordMapper.Mapping m = RecordMapper.map(t, at);
         Set<Reason> reasons = new LinkedHashSet<>();
         List<String> details = new ArrayList<>();
@@ -96,6 +111,9 @@ final class MeterSink {
         if (!m.readings().isEmpty()) {
             metering.record(m.readings());
         }
+        if (t.counter() >= 0) {
+            state.put(COUNTERS, counterKey, Long.toString(t.counter()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
         DeviceType type = entry.get().type();
         devices.put(t.device(), new MbusDevice(t.device(), type, technology, Optional.of(at)));
         return m.readings().size();
@@ -103,7 +121,8 @@ final class MeterSink {
 
     /** A refused telegram: one event, the link goes on. */
     void refused(MbusDecodeException e, Eui64 device) {
-        EventKind kind = e.reason() == Reason.WRONG_KEY || e.reason() == Reason.NO_KEY ? EventKind.AUDIT : EventKind.EVENT;
+        EventKind kind = e.reason() == Reason.WRONG_KEY || e.reason() == Reason.NO_KEY || e.reason() == Reason.REPLAYED
+                ? EventKind.AUDIT : EventKind.EVENT;
         event(kind, e.eventCode(), Severity.WARNING, device, e.getMessage());
     }
 

@@ -17,9 +17,10 @@ import org.openmuc.jmbus.SecondaryAddress;
  * @param status the status byte
  * @param security the security mode of the telegram
  * @param records the data records, in telegram order
+ * @param counter the security mode 7 message counter (AFL.MCR), or -1
  */
 public record Telegram(SecondaryAddress address, Eui64 device, int mediumCode, int accessNumber, int status,
-        EncryptionMode security, List<DataRecord> records) {
+        EncryptionMode security, List<DataRecord> records, long counter) {
     public Telegram {
         records = List.copyOf(records);
     }

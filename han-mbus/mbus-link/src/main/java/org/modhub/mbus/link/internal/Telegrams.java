@@ -100,8 +100,13 @@ public final class Telegrams {
         }
         int ci = t[10] & 0xFF;
         if (ci == 0x8C || ci == 0x8D || ci == 0x90) {
-            throw new MbusDecodeException(Reason.UNSUPPORTED_SECURITY,
-                    String.format("CI %02X: extended link layer / authentication and fragmentation layer (security mode 7) not implemented", ci));
+            SecondaryAddress link7 = SecondaryAddress.newFromWMBusHeader(t, 2);
+            Mode7.Opened opened = Mode7.open(t, link7, keys);
+            byte[] tpl = opened.plainTpl();
+            VariableDataStructure vds = new VariableDataStructure(tpl, 0, tpl.length, link7, new HashMap<>());
+            decode(vds, link7);
+            return new Telegram(link7, eui(link7), link7.getDeviceType().getId(), vds.getAccessNumber(), vds.getStatus(),
+                    EncryptionMode.AES_CBC_IV_0, vds.getDataRecords(), opened.counter());
         }
         if (ci != 0x7A && ci != 0x72 && ci != 0x78) {
             throw new MbusDecodeException(Reason.MALFORMED, String.format("CI %02X is not a data telegram", ci));
@@ -140,7 +145,7 @@ public final class Telegrams {
 
     private static Telegram telegram(VariableDataStructure vds, SecondaryAddress address) {
         return new Telegram(address, eui(address), address.getDeviceType().getId(), vds.getAccessNumber(), vds.getStatus(),
-                vds.getEncryptionMode() == null ? EncryptionMode.NONE : vds.getEncryptionMode(), vds.getDataRecords());
+                vds.getEncryptionMode() == null ? EncryptionMode.NONE : vds.getEncryptionMode(), vds.getDataRecords(), -1);
     }
 
     /** A device name for messages: manufacturer and identification number, never key material. */

@@ -20,6 +20,7 @@ import org.modhub.api.han.HanNetwork;
 import org.modhub.api.han.HanNetworkState;
 import org.modhub.api.health.HealthContributor;
 import org.modhub.api.metering.MeteringStore;
+import org.modhub.api.store.StateStore;
 import org.openmuc.jmbus.wireless.WMBusConnection;
 import org.openmuc.jmbus.wireless.WMBusConnection.WMBusManufacturer;
 import org.openmuc.jmbus.wireless.WMBusListener;
@@ -84,7 +85,7 @@ public class WirelessMbusNetwork extends AbstractMbusNetwork {
 
     @Activate
     public WirelessMbusNetwork(Config config, @Reference DeviceLog deviceLog, @Reference MeteringStore metering,
-            @Reference MbusKeys keys, @Reference(service = LoggerFactory.class) Logger log) {
+            @Reference MbusKeys keys, @Reference StateStore state, @Reference(service = LoggerFactory.class) Logger log) {
         super(deviceLog);
         this.maker = parse(WMBusManufacturer.class, config.transceiver(), "transceiver", log);
         this.mode = parse(WMBusMode.class, config.mode(), "mode", log);
@@ -102,7 +103,7 @@ public class WirelessMbusNetwork extends AbstractMbusNetwork {
                     case RADIO_CRAFTS -> 19200;
                 };
         this.retrySeconds = config.retrySeconds();
-        this.sink = new MeterSink("wmbus", deviceLog, metering, () -> eventLog, () -> keys);
+        this.sink = new MeterSink("wmbus", deviceLog, metering, state, () -> eventLog, () -> keys);
         this.receiver = new WirelessReceiver(sink, false, Clock.systemUTC());
         this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "wmbus-" + port);

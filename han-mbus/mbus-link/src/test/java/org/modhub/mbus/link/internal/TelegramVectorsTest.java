@@ -33,7 +33,9 @@ import org.openmuc.jmbus.SecondaryAddress;
  *     key "HalloWorldTestPW", access number 203, 3 encrypted blocks), wrapped here in its link
  *     header;</li>
  * <li>Mode 7: OMS Specification Vol. 2, Annex N example as used in jMBus's
- *     VariableDataStructureTest.testExample (ELL CI 8C + AFL CI 90), key 00..0F.</li>
+ *     VariableDataStructureTest.testExample (ELL CI 8C + AFL CI 90), key 00..0F; the AFL MAC in the
+ *     telegram is checked, so a wrong reading of the spec would fail here;</li>
+ * <li>AES-CMAC: RFC 4493 section 4 test vectors.</li>
  * </ul>
  */
 class TelegramVectorsTest {
@@ -170,10 +172,35 @@ class TelegramVectorsTest {
     }
 
     @Test
-    void securityMode7IsRefusedAsNotImplemented() {
+    void securityMode7OmsAnnexNExample() throws Exception {
         byte[] key = hex("000102030405060708090A0B0C0D0E0F");
-        assertEquals(Reason.UNSUPPORTED_SECURITY, assertThrows(MbusDecodeException.class,
-                () -> Telegrams.decodeWireless(hex(OMS_MODE7), false, a -> Optional.of(key))).reason());
+        Telegram t = Telegrams.decodeWireless(hex(OMS_MODE7), false, a -> Optional.of(key));
+        assertEquals(EncryptionMode.AES_CBC_IV_0, t.security());
+        assertEquals(0x0AB3, t.counter()); // AFL.MCR B3 0A 00 00
+        assertEquals(Eui64.parse("1593123456783303"), t.device()); // ELS 12345678 v0x33 gas(03)
+        RecordMapper.Mapping m = RecordMapper.map(t, AT);
+        Reading gas = find(m.readings(), "7.0.3.0.0.255"); // 0C 14: 8-digit BCD, 10^-2 m3
+        assertEquals(2850427, gas.raw());
+        assertEquals(-2, gas.scaler());
+        assertEquals(Unit.CUBIC_METRE, gas.unit());
+        byte[] wrong = hex("000102030405060708090A0B0C0D0E0E");
+        assertEquals(Reason.WRONG_KEY, assertThrows(MbusDecodeException.class,
+                () -> Telegrams.decodeWireless(hex(OMS_MODE7), false, a -> Optional.of(wrong))).reason());
+        byte[] tampered = hex(OMS_MODE7);
+        tampered[tampered.length - 1] ^= 1; // an encrypted octet: the MAC no longer matches
+        assertEquals(Reason.WRONG_KEY, assertThrows(MbusDecodeException.class,
+                () -> Telegrams.decodeWireless(tampered, false, a -> Optional.of(key))).reason());
+        assertEquals(Reason.NO_KEY, assertThrows(MbusDecodeException.class,
+                () -> Telegrams.decodeWireless(hex(OMS_MODE7), false, NO_KEYS)).reason());
+    }
+
+    @Test
+    void aesCmacRfc4493Vectors() {
+        byte[] k = hex("2b7e151628aed2a6abf7158809cf4f3c");
+        assertEquals("bb1d6929e95937287fa37d129b756746", HexFormat.of().formatHex(Mode7.cmac(k, new byte[0])));
+        assertEquals("070a16b46b4d4144f79bdd9dd04a287c", HexFormat.of().formatHex(Mode7.cmac(k, hex("6bc1bee22e409f96e93d7e117393172a"))));
+        assertEquals("dfa66747de9ae63030ca32611497c827", HexFormat.of().formatHex(Mode7.cmac(k,
+                hex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411"))));
     }
 
     @Test

@@ -49,7 +49,7 @@ class WiredPollerTest {
         devices.add(DeviceLogEntry.withKeyReference(ELEC, DeviceType.ELECTRICITY_METER, "none"));
         devices.add(DeviceLogEntry.withKeyReference(WATER, DeviceType.WATER_METER, "water-1"));
         MbusKeys mk = new MbusKeys(keys);
-        sink = new MeterSink("mbus", devices, metering, () -> events, () -> mk);
+        sink = new MeterSink("mbus", devices, metering, state, () -> events, () -> mk);
     }
 
     @AfterEach
