@@ -23,8 +23,6 @@ import org.modhub.api.metering.MeteringStore;
 import org.modhub.api.store.StateStore;
 import org.openmuc.jmbus.wireless.WMBusConnection;
 import org.openmuc.jmbus.wireless.WMBusConnection.WMBusManufacturer;
-import org.openmuc.jmbus.wireless.WMBusListener;
-import org.openmuc.jmbus.wireless.WMBusMessage;
 import org.openmuc.jmbus.wireless.WMBusMode;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -131,27 +129,12 @@ public class WirelessMbusNetwork extends AbstractMbusNetwork {
     private void open() {
         try {
             CapturingTransport t = CapturingTransport.serial(port, baud, SerialPort.NO_PARITY, 500);
-            connection = t.connectWireless(maker, mode, new WMBusListener() {
-                @Override
-                public void newMessage(WMBusMessage message) {
-                    receiver.accept(message.asBlob());
-                }
-
-                @Override
-                public void discardedBytes(byte[] bytes) {
-                    // jMBus discards what it cannot decode itself (e.g. encrypted, no key given to it):
-                    // the hub decodes it with the key store, or logs why not
-                    receiver.accept(bytes);
-                }
-
-                @Override
-                public void stoppedListening(IOException cause) {
-                    state = HanNetworkState.DOWN;
-                    problem = "transceiver stopped: " + cause.getMessage();
-                    sink.event(EventKind.EVENT, "MBUS_LINK_DOWN", Severity.WARNING, null, problem);
-                    worker.schedule(WirelessMbusNetwork.this::open, retrySeconds, TimeUnit.SECONDS);
-                }
-            });
+            connection = t.connectWireless(maker, mode, new ReceiverListener(receiver, cause -> {
+                state = HanNetworkState.DOWN;
+                problem = "transceiver stopped: " + cause.getMessage();
+                sink.event(EventKind.EVENT, "MBUS_LINK_DOWN", Severity.WARNING, null, problem);
+                worker.schedule(WirelessMbusNetwork.this::open, retrySeconds, TimeUnit.SECONDS);
+            }));
             state = HanNetworkState.UP;
             problem = "";
         } catch (IOException | RuntimeException e) {
