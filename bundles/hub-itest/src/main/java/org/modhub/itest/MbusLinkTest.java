@@ -70,7 +70,6 @@ class MbusLinkTest {
         emulator = new SlaveEmulator(0);
         emulator.add(new EmulatedMeter(1, 55555555, "ABB", 1, EmulatedMeter.TYPE_ELECTRICITY, null, 5000, 0));
         emulator.add(new EmulatedMeter(2, 66666666, "LSE", 0x17, EmulatedMeter.TYPE_WATER, KEY, 0, 20000));
-        deviceLog.add(DeviceLogEntry.withKeyReference(ELEC, DeviceType.ELECTRICITY_METER, "itest-elec"));
         deviceLog.add(DeviceLogEntry.withKeyReference(WATER, DeviceType.WATER_METER, "itest-water"));
     }
 
@@ -111,6 +110,8 @@ class MbusLinkTest {
 
     @Test
     void readsTheEmulatedBusAndReportsTheReadings() throws Exception {
+        assertTrue(keyCommand("enroll", ELEC.toHex(), "ESME", "itest-elec").startsWith("enrolled"));
+        assertEquals(DeviceType.ELECTRICITY_METER, deviceLog.find(ELEC).orElseThrow().type());
         keyCommand("keyput", "itest-water", "00112233445566778899aabbccddeeff");
         link = cm.getConfiguration("org.modhub.han.mbus", "?");
         Hashtable<String, Object> p = new Hashtable<>();

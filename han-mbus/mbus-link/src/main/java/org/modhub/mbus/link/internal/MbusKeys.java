@@ -32,12 +32,14 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * The M-Bus key store as a service inside this bundle, and its shell commands
- * ({@code mbus:keyput <reference> <32 hex digits>}, {@code mbus:keys}, {@code mbus:keyremove}). The
+ * ({@code mbus:keyput <reference> <32 hex digits>}, {@code mbus:keys}, {@code mbus:keyremove},
+ * {@code mbus:enroll <EUI-64> <device type> <key reference>} to put a meter in the device log). The
  * key-encryption key is derived on first use, never on activation. Key material is never printed or
  * logged; every change is an audit event.
  */
 @Component(service = MbusKeys.class, configurationPid = MbusKeys.PID, property = {"osgi.command.scope=mbus",
-    "osgi.command.function=keyput", "osgi.command.function=keys", "osgi.command.function=keyremove"})
+    "osgi.command.function=keyput", "osgi.command.function=keys", "osgi.command.function=keyremove",
+    "osgi.command.function=enroll"})
 @Designate(ocd = MbusKeys.Config.class)
 public class MbusKeys {
     public static final String PID = "org.modhub.han.mbus.keys";
@@ -54,6 +56,9 @@ public class MbusKeys {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile EventLog eventLog;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile org.modhub.api.han.DeviceLog deviceLog;
 
     @Activate
     public MbusKeys(@Reference StateStore state, Config config, BundleContext context,
@@ -157,6 +162,17 @@ public class MbusKeys {
             audit("MBUS_KEY_REMOVED", "key '" + reference + "' removed");
         }
         return removed ? "removed '" + reference + "'" : "no key '" + reference + "'";
+    }
+
+    public String enroll(String eui, String type, String keyReference) throws Exception {
+        org.modhub.api.han.DeviceLog log = deviceLog;
+        if (log == null) {
+            return "no device log";
+        }
+        org.modhub.api.common.Eui64 device = org.modhub.api.common.Eui64.parse(eui);
+        log.add(org.modhub.api.han.DeviceLogEntry.withKeyReference(device, org.modhub.api.han.DeviceType.parse(type), keyReference));
+        audit("MBUS_DEVICE_ENROLLED", device + " (" + type + ", key reference '" + keyReference + "') added to the device log");
+        return "enrolled " + device;
     }
 
     private void audit(String code, String detail) {

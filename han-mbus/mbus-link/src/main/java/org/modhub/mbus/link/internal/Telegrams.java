@@ -59,7 +59,7 @@ public final class Telegrams {
             throw new MbusDecodeException(Reason.MALFORMED, String.format("C field %02X is not RSP_UD", frame[4] & 0xFF));
         }
         int ci = frame[6] & 0xFF;
-        if (ci != 0x72 && ci != 0x76) {
+        if (ci != 0x72) {
             throw new MbusDecodeException(Reason.MALFORMED, String.format("CI %02X: only variable data with a long header (72) is read", ci));
         }
         if (l < 3 + 12) {
