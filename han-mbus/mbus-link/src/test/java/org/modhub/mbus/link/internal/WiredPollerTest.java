@@ -123,6 +123,18 @@ class WiredPollerTest {
     }
 
     @Test
+    void writesApplicationDataToAMeterReadBefore() throws Exception {
+        try (WiredPoller p = poller("1", WATER.toHex())) {
+            assertThrows(java.io.IOException.class, () -> p.write(ELEC, new byte[] {0x01, 0x02}), "not read yet");
+            p.pollOnce();
+            long before = emulator.requests();
+            p.write(ELEC, new byte[] {0x01, 0x02}); // SND_UD by primary address, acknowledged with E5
+            p.write(WATER, new byte[] {0x03}); // selected by secondary address first
+            assertTrue(emulator.requests() > before);
+        }
+    }
+
+    @Test
     void aDeviceNotInTheDeviceLogIsRefused() {
         devices.remove(ELEC);
         try (WiredPoller p = poller("1")) {
