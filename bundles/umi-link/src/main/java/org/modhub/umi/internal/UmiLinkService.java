@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +23,7 @@ import org.modhub.api.messaging.CommandRefusedException;
 import org.modhub.api.messaging.Envelope;
 import org.modhub.api.messaging.MessageHandler;
 import org.modhub.api.metering.MeteringStore;
+import org.modhub.api.metering.Reading;
 import org.modhub.api.store.StateStore;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -48,8 +50,35 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
     public static final String PID = "org.modhub.umi";
     static final String SOURCE = "umi-link";
 
-    @ObjectClassDefinition(name = "modhub intimate meter link", description = "DLMS/COSEM link to the metrology module.")
+    /** How the hub reaches this meter. */
+    public enum LinkType {
+        /** DLMS/COSEM over the TCP wrapper (IEC 62056-47): {@code host}, {@code port}. */
+        DLMS_TCP,
+        /** DLMS/COSEM over HDLC (IEC 62056-46) on a serial line: {@code serialDevice}, {@code baudRate}. */
+        DLMS_HDLC,
+        /** IEC 62056-21 mode C data readout on the optical port: {@code serialDevice}, {@code deviceAddress}. */
+        IEC62056_21
+    }
+
+    @ObjectClassDefinition(id = PID, name = "modhub intimate meter link", description = "Link to the metrology module: "
+            + "DLMS/COSEM (TCP wrapper or HDLC) or IEC 62056-21 mode C readout. One configuration (or factory "
+            + "configuration) per meter.")
     public @interface Config {
+        @AttributeDefinition(description = "DLMS_TCP, DLMS_HDLC or IEC62056_21.")
+        String transport() default "DLMS_TCP";
+
+        @AttributeDefinition(description = "Serial device for DLMS_HDLC and IEC62056_21 (opened by path; a pty works).")
+        String serialDevice() default "";
+
+        @AttributeDefinition(min = "300", max = "921600", description = "Baud rate of the HDLC line (8N1).")
+        int baudRate() default 9600;
+
+        @AttributeDefinition(description = "IEC 62056-21 device address sent in the sign-on (empty: any meter).")
+        String deviceAddress() default "";
+
+        @AttributeDefinition(min = "300", max = "19200", description = "Highest IEC 62056-21 mode C rate the hub accepts.")
+        int maxBaudRate() default 19200;
+
         @AttributeDefinition(description = "Host of the meter's DLMS TCP wrapper (loopback or the module's link address).")
         String host() default "127.0.0.1";
 
@@ -63,14 +92,14 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         int serverAddress() default 1;
 
         @AttributeDefinition(description = "The hub's DLMS system title, 16 hex digits.")
-        String systemTitle();
+        String systemTitle() default "";
 
         // keys: private properties (leading '.'), so they are not published as service properties
         @AttributeDefinition(name = ".blockCipherKey", description = "Global unicast encryption key (suite 0), 32 hex digits.")
-        String _blockCipherKey();
+        String _blockCipherKey() default "";
 
         @AttributeDefinition(name = ".authenticationKey", description = "Authentication key (suite 0), 32 hex digits.")
-        String _authenticationKey();
+        String _authenticationKey() default "";
 
         @AttributeDefinition(description = "The meter's entity id (EUI-64) under which readings are stored.")
         String meterId();
@@ -98,12 +127,15 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
     private final Logger log;
     private final EventLog eventLog;
     private final Config config;
+    private final LinkType type;
+    private final MeteringStore metering;
     private final UmiClient.LinkSettings link;
     private final Eui64 meter;
     private final InvocationCounter counter;
     private final ReadCycle cycle;
     private final ScheduledThreadPoolExecutor executor;
     private UmiClient client;
+    private Iec21Line optical;
     private int failures;
     private volatile String problem = "no read cycle yet";
 
@@ -113,8 +145,26 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         this.log = log;
         this.eventLog = eventLog;
         this.config = config;
-        HexFormat hex = HexFormat.of();
+        this.metering = metering;
         try {
+            this.type = LinkType.valueOf(config.transport().strip().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw refuse("transport", "must be DLMS_TCP, DLMS_HDLC or IEC62056_21, not '" + config.transport() + "'");
+        }
+        if (type != LinkType.DLMS_TCP && config.serialDevice().isBlank()) {
+            throw refuse("serialDevice", "required for " + type);
+        }
+        if (type == LinkType.IEC62056_21) {
+            try {
+                Iec21Frames.signOn(config.deviceAddress());
+            } catch (IllegalArgumentException e) {
+                throw refuse("deviceAddress", e.getMessage());
+            }
+        }
+        HexFormat hex = HexFormat.of();
+        if (type == LinkType.IEC62056_21) {
+            this.link = null;
+        } else try {
             byte[] title = parseHex(hex, config.systemTitle(), "systemTitle");
             byte[] ek = parseHex(hex, config._blockCipherKey(), ".blockCipherKey");
             byte[] ak = parseHex(hex, config._authenticationKey(), ".authenticationKey");
@@ -168,8 +218,7 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
 
     private void readCycle() {
         try {
-            UmiClient c = client();
-            ReadCycle.Result r = cycle.run(c);
+            Object r = type == LinkType.IEC62056_21 ? opticalReadout() : cycle.run(client());
             if (failures > 0) {
                 event("UMI_LINK_RESTORED", Severity.INFO, "meter " + meter + " answering again after " + failures
                         + " failed cycle(s)");
@@ -184,7 +233,7 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
             problem = e.getClass().getSimpleName() + ": " + e.getMessage();
             Duration backoff = Duration.ofSeconds(Math.min(300, 1L << Math.min(8, failures - 1)));
             if (failures == 1 || failures % 10 == 0) {
-                event(e instanceof UmiException.AssociationRefusedException ? "UMI_ASSOCIATION_REFUSED" : "UMI_LINK_FAILED",
+                event(eventCode(e),
                         Severity.WARNING, problem + "; retrying in " + backoff.toSeconds() + " s (failure " + failures + ")");
             }
             schedule(backoff);
@@ -197,6 +246,18 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         }
     }
 
+    static String eventCode(UmiException e) {
+        if (e instanceof UmiException.AssociationRefusedException) {
+            return "UMI_ASSOCIATION_REFUSED";
+        }
+        if (e instanceof UmiException.BadBccException || e instanceof UmiException.MalformedIdentificationException
+                || e instanceof UmiException.MalformedReadoutException || e instanceof UmiException.UnknownUnitException
+                || e instanceof UmiException.MalformedResponseException) {
+            return "UMI_MALFORMED_RESPONSE";
+        }
+        return "UMI_LINK_FAILED";
+    }
+
     private void schedule(Duration d) {
         try {
             executor.schedule(this::readCycle, d.toMillis(), TimeUnit.MILLISECONDS);
@@ -205,10 +266,29 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         }
     }
 
+    /** One IEC 62056-21 mode C readout into the metering store. */
+    private String opticalReadout() throws UmiException {
+        if (optical == null) {
+            optical = new SerialIec21Line(config.serialDevice(), 300);
+        }
+        Iec21Client.Readout r = new Iec21Client(optical, config.deviceAddress(),
+                Duration.ofMillis(config.responseTimeoutMs()), config.maxBaudRate()).readout();
+        List<Reading> readings = Iec21Frames.toReadings(meter, Instant.now(), r.dataSets());
+        metering.record(readings);
+        return "IEC 62056-21 readout of " + r.identification().manufacturer() + " "
+                + r.identification().identification() + ": " + readings.size() + " readings, " + r.bytes() + " bytes";
+    }
+
     private UmiClient client() throws UmiException {
+        if (type == LinkType.IEC62056_21) {
+            throw new UmiException.RefusedException("meter " + meter
+                    + " is read over IEC 62056-21 (readout only): no DLMS association, no supply control");
+        }
         if (client == null) {
-            UmiClient c = new UmiClient(new TcpTransport(config.host(), config.port(), link.responseTimeout()), link,
-                    counter, meter);
+            Transport t = type == LinkType.DLMS_HDLC ? new SerialTransport(config.serialDevice(), config.baudRate())
+                    : new TcpTransport(config.host(), config.port(), link.responseTimeout());
+            UmiClient c = new UmiClient(t, link, counter, meter,
+                    type == LinkType.DLMS_HDLC ? UmiClient.Framing.HDLC : UmiClient.Framing.WRAPPER);
             try {
                 c.associate();
             } catch (UmiException e) {
@@ -221,6 +301,11 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
     }
 
     private void closeClient() {
+        Iec21Line o = optical;
+        optical = null;
+        if (o != null) {
+            o.close();
+        }
         UmiClient c = client;
         client = null;
         if (c != null) {
