@@ -122,4 +122,13 @@ public class UmiException extends Exception {
             return unit;
         }
     }
+
+    /** The DLMS keys of the link are not in the key store, or the key store does not open. */
+    public static final class KeysUnavailableException extends UmiException {
+        private static final long serialVersionUID = 1L;
+
+        public KeysUnavailableException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
 }

@@ -1,6 +1,8 @@
 package org.modhub.umi.internal;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Dictionary;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -25,6 +27,12 @@ import org.modhub.api.messaging.MessageHandler;
 import org.modhub.api.metering.MeteringStore;
 import org.modhub.api.metering.Reading;
 import org.modhub.api.store.StateStore;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -91,7 +99,13 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         @AttributeDefinition(min = "1", max = "16383", description = "Server (logical device) address.")
         int serverAddress() default 1;
 
-        @AttributeDefinition(description = "The hub's DLMS system title, 16 hex digits.")
+        @AttributeDefinition(description = "Id of this meter's DLMS keys (system title, block cipher and authentication"
+                + " key) in the key store (PID " + UmiKeys.PID + "; shell umi:keyput). Empty with the three key fields"
+                + " below set: the meter id in hex.")
+        String keyId() default "";
+
+        @AttributeDefinition(description = "Import once: the hub's DLMS system title, 16 hex digits (moved into the key"
+                + " store and removed from this configuration).")
         String systemTitle() default "";
 
         // keys: private properties (leading '.'), so they are not published as service properties
@@ -129,7 +143,15 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
     private final Config config;
     private final LinkType type;
     private final MeteringStore metering;
-    private final UmiClient.LinkSettings link;
+    private final String keyId;
+    private final DlmsKeys importKeys;
+    private final UmiKeys keyStore;
+    private final String configurationPid;
+    private UmiClient.LinkSettings link;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ConfigurationAdmin configurationAdmin;
     private final Eui64 meter;
     private final InvocationCounter counter;
     private final ReadCycle cycle;
@@ -141,7 +163,8 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
 
     @Activate
     public UmiLinkService(@Reference MeteringStore metering, @Reference StateStore state, @Reference EventLog eventLog,
-            @Reference(service = LoggerFactory.class) Logger log, Config config) {
+            @Reference UmiKeys keyStore, @Reference(service = LoggerFactory.class) Logger log, Config config,
+            Map<String, Object> properties) {
         this.log = log;
         this.eventLog = eventLog;
         this.config = config;
@@ -161,24 +184,46 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
                 throw refuse("deviceAddress", e.getMessage());
             }
         }
-        HexFormat hex = HexFormat.of();
-        if (type == LinkType.IEC62056_21) {
-            this.link = null;
-        } else try {
-            byte[] title = parseHex(hex, config.systemTitle(), "systemTitle");
-            byte[] ek = parseHex(hex, config._blockCipherKey(), ".blockCipherKey");
-            byte[] ak = parseHex(hex, config._authenticationKey(), ".authenticationKey");
-            this.link = new UmiClient.LinkSettings(config.clientAddress(), config.serverAddress(), title, ek, ak,
-                    Duration.ofMillis(config.responseTimeoutMs()), Duration.ofMillis(config.clockWindowMs()));
-        } catch (IllegalArgumentException e) {
-            throw refuse(e.getMessage().contains(":") ? e.getMessage().substring(0, e.getMessage().indexOf(':'))
-                    : "keys", e.getMessage());
-        }
         try {
             this.meter = Eui64.parse(config.meterId());
         } catch (IllegalArgumentException e) {
             throw refuse("meterId", e.getMessage());
         }
+        boolean inline = !blank(config.systemTitle()) || !blank(config._blockCipherKey())
+                || !blank(config._authenticationKey());
+        if (type == LinkType.IEC62056_21) {
+            this.keyId = null;
+            this.importKeys = null;
+        } else {
+            this.keyId = blank(config.keyId()) ? (inline ? meter.toHex() : null) : config.keyId().strip();
+            if (keyId == null) {
+                throw refuse("keyId", "required for " + type + ": the id of this meter's DLMS keys in the key store "
+                        + "(umi:keyput, or import them once with systemTitle, .blockCipherKey, .authenticationKey)");
+            }
+            try {
+                DlmsKeyStore.checkId(keyId);
+            } catch (IllegalArgumentException e) {
+                throw refuse("keyId", e.getMessage());
+            }
+            if (inline) {
+                // the keys come once through configuration: checked here (refusals name the field), moved
+                // into the key store on the link's thread, then removed from the configuration
+                HexFormat hex = HexFormat.of();
+                try {
+                    byte[] title = parseHex(hex, config.systemTitle(), "systemTitle");
+                    byte[] ek = parseHex(hex, config._blockCipherKey(), ".blockCipherKey");
+                    byte[] ak = parseHex(hex, config._authenticationKey(), ".authenticationKey");
+                    this.importKeys = new DlmsKeys(title, ek, ak);
+                } catch (IllegalArgumentException e) {
+                    throw refuse(e.getMessage().contains(":") ? e.getMessage().substring(0, e.getMessage().indexOf(':'))
+                            : "keys", e.getMessage());
+                }
+            } else {
+                this.importKeys = null;
+            }
+        }
+        this.keyStore = keyStore;
+        this.configurationPid = String.valueOf(properties.getOrDefault("service.pid", PID));
         if (config.modhub_message_codes().length != 3) {
             throw refuse("modhub.message.codes", "needs 3 codes (disconnect, arm, close)");
         }
@@ -193,6 +238,60 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         });
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         executor.execute(this::readCycle);
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    /** The association settings, keys from the key store (imported there first if they came by configuration). */
+    private UmiClient.LinkSettings link() throws UmiException {
+        if (link == null) {
+            DlmsKeys k;
+            try {
+                if (importKeys != null) {
+                    keyStore.put(keyId, importKeys, "imported from configuration " + configurationPid);
+                    removeKeysFromConfiguration();
+                }
+                k = keyStore.keys(keyId).orElseThrow(() -> new UmiException.KeysUnavailableException("no DLMS keys '"
+                        + keyId + "' in the key store (umi:keyput " + keyId + " ...)", null));
+            } catch (DlmsKeyStore.KeyStoreException e) {
+                throw new UmiException.KeysUnavailableException(e.getMessage(), e);
+            }
+            link = new UmiClient.LinkSettings(config.clientAddress(), config.serverAddress(), k.systemTitle(),
+                    k.blockCipherKey(), k.authenticationKey(), Duration.ofMillis(config.responseTimeoutMs()),
+                    Duration.ofMillis(config.clockWindowMs()));
+        }
+        return link;
+    }
+
+    /** Rewrites this link's configuration with {@code keyId} and without the imported keys. */
+    private void removeKeysFromConfiguration() {
+        ConfigurationAdmin cm = configurationAdmin;
+        if (cm == null) {
+            log.warn("configuration {}: keys imported into the key store; no ConfigurationAdmin to remove them from"
+                    + " the configuration: remove systemTitle, .blockCipherKey, .authenticationKey and set keyId={}",
+                    configurationPid, keyId);
+            return;
+        }
+        try {
+            Configuration[] found = cm.listConfigurations("(service.pid=" + configurationPid + ")");
+            if (found == null || found.length != 1) {
+                log.warn("configuration {} not found to remove the imported keys from", configurationPid);
+                return;
+            }
+            Dictionary<String, Object> d = found[0].getProperties();
+            d.remove("systemTitle");
+            d.remove(".blockCipherKey");
+            d.remove(".authenticationKey");
+            d.put("keyId", keyId);
+            found[0].update(d);
+            audit("UMI_KEYS_IMPORTED", Severity.INFO, "DLMS keys of configuration " + configurationPid
+                    + " moved into the key store as '" + keyId + "' and removed from the configuration");
+        } catch (IOException | InvalidSyntaxException | RuntimeException e) {
+            log.error("configuration {}: keys imported, but removing them from the configuration failed: {}",
+                    configurationPid, e.toString());
+        }
     }
 
     private static byte[] parseHex(HexFormat hex, String text, String field) {
@@ -250,6 +349,9 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         if (e instanceof UmiException.AssociationRefusedException) {
             return "UMI_ASSOCIATION_REFUSED";
         }
+        if (e instanceof UmiException.KeysUnavailableException) {
+            return "UMI_KEYS_UNAVAILABLE";
+        }
         if (e instanceof UmiException.BadBccException || e instanceof UmiException.MalformedIdentificationException
                 || e instanceof UmiException.MalformedReadoutException || e instanceof UmiException.UnknownUnitException
                 || e instanceof UmiException.MalformedResponseException) {
@@ -285,9 +387,10 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
                     + " is read over IEC 62056-21 (readout only): no DLMS association, no supply control");
         }
         if (client == null) {
+            link();
             Transport t = type == LinkType.DLMS_HDLC ? new SerialTransport(config.serialDevice(), config.baudRate())
-                    : new TcpTransport(config.host(), config.port(), link.responseTimeout());
-            UmiClient c = new UmiClient(t, link, counter, meter,
+                    : new TcpTransport(config.host(), config.port(), Duration.ofMillis(config.responseTimeoutMs()));
+            UmiClient c = new UmiClient(t, link(), counter, meter,
                     type == LinkType.DLMS_HDLC ? UmiClient.Framing.HDLC : UmiClient.Framing.WRAPPER);
             try {
                 c.associate();
