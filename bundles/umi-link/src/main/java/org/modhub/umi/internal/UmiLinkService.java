@@ -25,7 +25,9 @@ import org.modhub.api.messaging.CommandRefusedException;
 import org.modhub.api.messaging.Envelope;
 import org.modhub.api.messaging.MessageHandler;
 import org.modhub.api.metering.MeteringStore;
+import org.modhub.api.metering.ProfileSample;
 import org.modhub.api.metering.Reading;
+import org.modhub.api.messaging.Outbox;
 import org.modhub.api.store.StateStore;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.cm.Configuration;
@@ -133,6 +135,15 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         @AttributeDefinition(min = "1", max = "9528", description = "Hours of load profile read from a new meter.")
         int backfillHours() default 24;
 
+        @AttributeDefinition(description = "Send each cycle's readings and new load profile to the head end (outbox).")
+        boolean headEndUpload() default true;
+
+        @AttributeDefinition(description = "Application topic of register readings (body: ReadingCodec).")
+        String readingsTopic() default "metering/readings";
+
+        @AttributeDefinition(description = "Application topic of load profile runs (body: ProfileCodec).")
+        String profileTopic() default "metering/profile";
+
         @AttributeDefinition(description = "Supply command codes, in order: disconnect, arm reconnection, close "
                 + "(close is always refused).")
         int[] modhub_message_codes() default {0x0A01, 0x0A02, 0x0A03};
@@ -156,6 +167,7 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
     private final InvocationCounter counter;
     private final ReadCycle cycle;
     private final ScheduledThreadPoolExecutor executor;
+    private final HeadEndUpload upload;
     private UmiClient client;
     private Iec21Line optical;
     private int failures;
@@ -163,7 +175,8 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
 
     @Activate
     public UmiLinkService(@Reference MeteringStore metering, @Reference StateStore state, @Reference EventLog eventLog,
-            @Reference UmiKeys keyStore, @Reference(service = LoggerFactory.class) Logger log, Config config,
+            @Reference UmiKeys keyStore, @Reference Outbox outbox, @Reference(service = LoggerFactory.class) Logger log,
+            Config config,
             Map<String, Object> properties) {
         this.log = log;
         this.eventLog = eventLog;
@@ -229,8 +242,15 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         }
         this.counter = new InvocationCounter(() -> state.get(ReadCycle.NAMESPACE, "invocation-counter-" + meter.toHex()),
                 b -> state.put(ReadCycle.NAMESPACE, "invocation-counter-" + meter.toHex(), b), 1_000);
+        HeadEndUpload up;
+        try {
+            up = new HeadEndUpload(outbox, meter, config.readingsTopic(), config.profileTopic());
+        } catch (IllegalArgumentException e) {
+            throw refuse("readingsTopic/profileTopic", e.getMessage());
+        }
+        this.upload = config.headEndUpload() ? up : null;
         this.cycle = new ReadCycle(metering, state, this::event, Duration.ofHours(config.backfillHours()),
-                Duration.ofMillis(config.clockToleranceMs()));
+                Duration.ofMillis(config.clockToleranceMs()), this::upload);
         this.executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "modhub-umi-link");
             t.setDaemon(true);
@@ -238,6 +258,19 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         });
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         executor.execute(this::readCycle);
+    }
+
+    /** Stored data on to the head end; a failure here is an event, never a lost read (it is in the store). */
+    private void upload(List<Reading> readings, List<ProfileSample> samples) {
+        if (upload == null) {
+            return;
+        }
+        try {
+            upload.send(readings, samples);
+        } catch (RuntimeException e) {
+            event("UMI_UPLOAD_FAILED", Severity.WARNING, "readings of meter " + meter + " stored but not queued for the"
+                    + " head end: " + e.getMessage());
+        }
     }
 
     private static boolean blank(String s) {
@@ -377,6 +410,7 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
                 Duration.ofMillis(config.responseTimeoutMs()), config.maxBaudRate()).readout();
         List<Reading> readings = Iec21Frames.toReadings(meter, Instant.now(), r.dataSets());
         metering.record(readings);
+        upload(readings, List.of());
         return "IEC 62056-21 readout of " + r.identification().manufacturer() + " "
                 + r.identification().identification() + ": " + readings.size() + " readings, " + r.bytes() + " bytes";
     }

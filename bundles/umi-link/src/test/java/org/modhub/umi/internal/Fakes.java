@@ -138,6 +138,25 @@ final class Fakes {
         }
     }
 
+    static final class Outbox implements org.modhub.api.messaging.Outbox {
+        final List<org.modhub.api.messaging.OutboundMessage> messages = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void enqueue(org.modhub.api.messaging.OutboundMessage message) {
+            messages.add(message);
+        }
+
+        @Override
+        public void enqueueAll(List<org.modhub.api.messaging.OutboundMessage> m) {
+            messages.addAll(m);
+        }
+
+        @Override
+        public org.modhub.api.messaging.OutboxStats stats() {
+            throw new UnsupportedOperationException();
+        }
+    }
+
     static final class Events implements EventLog {
         final List<HubEvent> events = new CopyOnWriteArrayList<>();
 

@@ -25,7 +25,11 @@ import org.modhub.api.health.HealthState;
 import org.modhub.api.messaging.CommandRefusedException;
 import org.modhub.api.messaging.Envelope;
 import org.modhub.api.messaging.MessageType;
+import org.modhub.api.messaging.OutboundMessage;
 import org.modhub.api.metering.Measurands;
+import org.modhub.api.metering.ProfileCodec;
+import org.modhub.api.metering.Reading;
+import org.modhub.api.metering.ReadingCodec;
 import org.modhub.emulator.umi.internal.MeterKeys;
 import org.modhub.emulator.umi.internal.MeterModel;
 import org.modhub.emulator.umi.internal.OpticalMeterServer;
@@ -42,6 +46,7 @@ class UmiLinkServiceTest {
     final Fakes.Metering metering = new Fakes.Metering();
     final Fakes.State state = new Fakes.State();
     final Fakes.Events events = new Fakes.Events();
+    final Fakes.Outbox outbox = new Fakes.Outbox();
     final List<AutoCloseable> closeLater = new ArrayList<>();
     UmiLinkService service;
     UmiKeys keys;
@@ -64,7 +69,7 @@ class UmiLinkServiceTest {
         Map<String, Object> v = new HashMap<>(values);
         v.putIfAbsent("meterId", METER.toString());
         v.putIfAbsent("pollSeconds", 5);
-        return new UmiLinkService(metering, state, events, keys, Fakes.logger(logLines),
+        return new UmiLinkService(metering, state, events, keys, outbox, Fakes.logger(logLines),
                 Fakes.config(UmiLinkService.Config.class, v), Map.of("service.pid", UmiLinkService.PID));
     }
 
@@ -119,6 +124,22 @@ class UmiLinkServiceTest {
         }
         events.events.forEach(e -> assertFalse(e.detail().contains(UmiClientTest.EK), e.detail()));
         assertEquals(HealthState.UP, service.health().state());
+
+        // the cycle's data reached the outbox towards the head end
+        await("readings and profile queued", () -> outbox.messages.stream().anyMatch(m -> m.topic().equals("metering/profile")));
+        OutboundMessage r = outbox.messages.stream().filter(m -> m.topic().equals("metering/readings")).findFirst()
+                .orElseThrow();
+        List<Reading> sent = ReadingCodec.decode(r.payload());
+        assertEquals(ObisCodes.REGISTERS.size(), sent.size());
+        assertEquals(metering.readings.subList(0, sent.size()).stream().map(x -> x.measurand()).toList(),
+                sent.stream().map(Reading::measurand).toList());
+        int profile = 0;
+        for (OutboundMessage m : outbox.messages) {
+            if (m.topic().equals("metering/profile")) {
+                profile += ProfileCodec.decode(m.payload()).size();
+            }
+        }
+        assertTrue(profile >= 94, "a day of import and export half-hours: " + profile);
     }
 
     @Test
@@ -152,6 +173,7 @@ class UmiLinkServiceTest {
         service = start(Map.of("transport", "IEC62056_21", "serialDevice", hubEnd.toString(), "deviceAddress", "12345678"));
         await("optical readout in the store", () -> metering.latest(METER, Measurands.ACTIVE_ENERGY_EXPORT).isPresent()
                 && metering.latest(METER, Measurands.ACTIVE_POWER_IMPORT).isPresent());
+        await("optical readings queued", () -> outbox.messages.stream().anyMatch(m -> m.topic().equals("metering/readings")));
         Envelope disconnect = new Envelope("t-1", MessageType.COMMAND, Eui64.parse("90-B3-D5-1F-30-02-00-00"), 1,
                 Eui64.parse("00-00-00-00-00-00-00-01"), Instant.now(), 0x0A01, new byte[0]);
         CompletionException e = assertThrows(CompletionException.class,
