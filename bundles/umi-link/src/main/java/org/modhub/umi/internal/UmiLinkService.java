@@ -2,7 +2,10 @@ package org.modhub.umi.internal;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.Set;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -29,7 +32,6 @@ import org.modhub.api.metering.ProfileSample;
 import org.modhub.api.metering.Reading;
 import org.modhub.api.messaging.Outbox;
 import org.modhub.api.store.StateStore;
-import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -47,11 +49,13 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
- * The intimate meter link: keeps a DLMS association (HLS-GMAC, suite 0) to the metrology module over
- * the TCP wrapper, reads registers, load profile and clock into the {@link MeteringStore} every
- * {@code pollSeconds}, reconnects with backoff, and serves the supply commands (disconnect, arm
- * reconnection; close is always refused). Active only when configured ({@value #PID}); keys come from
- * the configuration until the hub has a key store.
+ * The intimate meter link of one meter (one configuration or factory configuration of {@value #PID}):
+ * either a DLMS association (HLS-GMAC, suite 0; TCP wrapper or HDLC on a serial line) that reads
+ * registers, load profile and clock every {@code pollSeconds} and serves the supply commands
+ * (disconnect, arm reconnection; close is always refused), or an IEC 62056-21 mode C readout of the
+ * optical port. Reads go into the {@link MeteringStore} and on to the head end through the outbox;
+ * failures reconnect with backoff. DLMS keys come from the bundle's key store ({@link UmiKeys}) by
+ * {@code keyId}; keys given in the configuration are imported there once and removed from it.
  */
 @Component(service = {HealthContributor.class, MessageHandler.class}, immediate = true,
         configurationPid = UmiLinkService.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
@@ -258,6 +262,8 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         });
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         executor.execute(this::readCycle);
+        log.info("meter link {} for meter {} over {}{}", configurationPid, meter, type,
+                keyId == null ? "" : ", DLMS keys '" + keyId + "'" + (importKeys == null ? "" : " (importing)"));
     }
 
     /** Stored data on to the head end; a failure here is an event, never a lost read (it is in the store). */
@@ -272,6 +278,8 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
                     + " head end: " + e.getMessage());
         }
     }
+
+    private static final Set<String> IMPORTED_FIELDS = Set.of("systemTitle", ".blockCipherKey", ".authenticationKey");
 
     private static boolean blank(String s) {
         return s == null || s.isBlank();
@@ -308,20 +316,35 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
             return;
         }
         try {
-            Configuration[] found = cm.listConfigurations("(service.pid=" + configurationPid + ")");
-            if (found == null || found.length != 1) {
+            // the configuration object ConfigurationAdmin caches for this pid (objects from listConfigurations
+            // are detached copies here)
+            int tilde = configurationPid.indexOf('~');
+            Configuration c = tilde < 0 ? cm.getConfiguration(configurationPid, "?")
+                    : cm.getFactoryConfiguration(configurationPid.substring(0, tilde),
+                            configurationPid.substring(tilde + 1), "?");
+            Configuration[] found = {c};
+            if (c.getProperties() == null) {
                 log.warn("configuration {} not found to remove the imported keys from", configurationPid);
                 return;
             }
-            Dictionary<String, Object> d = found[0].getProperties();
-            d.remove("systemTitle");
-            d.remove(".blockCipherKey");
-            d.remove(".authenticationKey");
+            Dictionary<String, Object> old = found[0].getProperties();
+            Hashtable<String, Object> d = new Hashtable<>();
+            for (String k : Collections.list(old.keys())) {
+                if (!IMPORTED_FIELDS.contains(k)) {
+                    d.put(k, old.get(k));
+                }
+            }
             d.put("keyId", keyId);
             found[0].update(d);
+            Dictionary<String, Object> now = found[0].getProperties();
+            if (now == null || IMPORTED_FIELDS.stream().anyMatch(f -> now.get(f) != null)) {
+                log.error("configuration {}: keys imported, but they are still in the configuration: remove them",
+                        configurationPid);
+                return;
+            }
             audit("UMI_KEYS_IMPORTED", Severity.INFO, "DLMS keys of configuration " + configurationPid
                     + " moved into the key store as '" + keyId + "' and removed from the configuration");
-        } catch (IOException | InvalidSyntaxException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             log.error("configuration {}: keys imported, but removing them from the configuration failed: {}",
                     configurationPid, e.toString());
         }
