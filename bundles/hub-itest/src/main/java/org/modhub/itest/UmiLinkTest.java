@@ -136,6 +136,29 @@ class UmiLinkTest {
         Await.until("a day of half-hourly import in the store", Duration.ofSeconds(60), () -> profileSamples() >= 47,
                 () -> "(" + profileSamples() + " samples)");
 
+        // the keys came once through configuration: now in the key store, gone from the configuration
+        Await.until("keys removed from the configuration", Duration.ofSeconds(60), () -> {
+            try {
+                Dictionary<String, Object> p = cm.getConfiguration("org.modhub.umi", "?").getProperties();
+                return p != null && p.get(".blockCipherKey") == null && p.get(".authenticationKey") == null
+                        && METER.toHex().equals(p.get("keyId"));
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }, () -> {
+            try {
+                Dictionary<String, Object> p = cm.getConfiguration("org.modhub.umi", "?").getProperties();
+                return p == null ? "(no properties)" : "(property names " + java.util.Collections.list(p.keys())
+                        + ", keyId " + p.get("keyId") + ")";
+            } catch (java.io.IOException e) {
+                return e.toString();
+            }
+        });
+        Instant reconfigured = Instant.now();
+        Await.until("a read with the keys from the key store", Duration.ofSeconds(60),
+                () -> metering.latest(METER, Measurands.ACTIVE_ENERGY_IMPORT).map(r -> r.instant().isAfter(reconfigured))
+                        .orElse(false), () -> "");
+
         Envelope refused = command(0x0A03);
         assertEquals(MessageType.RESPONSE, refused.type());
         assertTrue(new String(refused.payload(), StandardCharsets.UTF_8).contains("person on site"),

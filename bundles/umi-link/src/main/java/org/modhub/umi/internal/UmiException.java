@@ -80,4 +80,55 @@ public class UmiException extends Exception {
             super(message, cause);
         }
     }
+
+    /** IEC 62056-21: the meter's identification message is not {@code /XXXZ<identification>CR LF}. */
+    public static final class MalformedIdentificationException extends UmiException {
+        private static final long serialVersionUID = 1L;
+
+        public MalformedIdentificationException(String message) {
+            super(message);
+        }
+    }
+
+    /** IEC 62056-21: the block check character of a data block does not match its bytes. */
+    public static final class BadBccException extends UmiException {
+        private static final long serialVersionUID = 1L;
+
+        public BadBccException(String message) {
+            super(message);
+        }
+    }
+
+    /** IEC 62056-21: a data block or data set that does not follow the standard's syntax. */
+    public static final class MalformedReadoutException extends UmiException {
+        private static final long serialVersionUID = 1L;
+
+        public MalformedReadoutException(String message) {
+            super(message);
+        }
+    }
+
+    /** IEC 62056-21: a data set carries a unit the metering model does not know. */
+    public static final class UnknownUnitException extends UmiException {
+        private static final long serialVersionUID = 1L;
+        private final String unit;
+
+        public UnknownUnitException(String message, String unit) {
+            super(message);
+            this.unit = unit;
+        }
+
+        public String unit() {
+            return unit;
+        }
+    }
+
+    /** The DLMS keys of the link are not in the key store, or the key store does not open. */
+    public static final class KeysUnavailableException extends UmiException {
+        private static final long serialVersionUID = 1L;
+
+        public KeysUnavailableException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
 }

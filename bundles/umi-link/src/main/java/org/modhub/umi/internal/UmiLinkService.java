@@ -1,9 +1,15 @@
 package org.modhub.umi.internal;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.Set;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -22,7 +28,15 @@ import org.modhub.api.messaging.CommandRefusedException;
 import org.modhub.api.messaging.Envelope;
 import org.modhub.api.messaging.MessageHandler;
 import org.modhub.api.metering.MeteringStore;
+import org.modhub.api.metering.ProfileSample;
+import org.modhub.api.metering.Reading;
+import org.modhub.api.messaging.Outbox;
 import org.modhub.api.store.StateStore;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -35,11 +49,13 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
- * The intimate meter link: keeps a DLMS association (HLS-GMAC, suite 0) to the metrology module over
- * the TCP wrapper, reads registers, load profile and clock into the {@link MeteringStore} every
- * {@code pollSeconds}, reconnects with backoff, and serves the supply commands (disconnect, arm
- * reconnection; close is always refused). Active only when configured ({@value #PID}); keys come from
- * the configuration until the hub has a key store.
+ * The intimate meter link of one meter (one configuration or factory configuration of {@value #PID}):
+ * either a DLMS association (HLS-GMAC, suite 0; TCP wrapper or HDLC on a serial line) that reads
+ * registers, load profile and clock every {@code pollSeconds} and serves the supply commands
+ * (disconnect, arm reconnection; close is always refused), or an IEC 62056-21 mode C readout of the
+ * optical port. Reads go into the {@link MeteringStore} and on to the head end through the outbox;
+ * failures reconnect with backoff. DLMS keys come from the bundle's key store ({@link UmiKeys}) by
+ * {@code keyId}; keys given in the configuration are imported there once and removed from it.
  */
 @Component(service = {HealthContributor.class, MessageHandler.class}, immediate = true,
         configurationPid = UmiLinkService.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
@@ -48,8 +64,35 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
     public static final String PID = "org.modhub.umi";
     static final String SOURCE = "umi-link";
 
-    @ObjectClassDefinition(name = "modhub intimate meter link", description = "DLMS/COSEM link to the metrology module.")
+    /** How the hub reaches this meter. */
+    public enum LinkType {
+        /** DLMS/COSEM over the TCP wrapper (IEC 62056-47): {@code host}, {@code port}. */
+        DLMS_TCP,
+        /** DLMS/COSEM over HDLC (IEC 62056-46) on a serial line: {@code serialDevice}, {@code baudRate}. */
+        DLMS_HDLC,
+        /** IEC 62056-21 mode C data readout on the optical port: {@code serialDevice}, {@code deviceAddress}. */
+        IEC62056_21
+    }
+
+    @ObjectClassDefinition(id = PID, name = "modhub intimate meter link", description = "Link to the metrology module: "
+            + "DLMS/COSEM (TCP wrapper or HDLC) or IEC 62056-21 mode C readout. One configuration (or factory "
+            + "configuration) per meter.")
     public @interface Config {
+        @AttributeDefinition(description = "DLMS_TCP, DLMS_HDLC or IEC62056_21.")
+        String transport() default "DLMS_TCP";
+
+        @AttributeDefinition(description = "Serial device for DLMS_HDLC and IEC62056_21 (opened by path; a pty works).")
+        String serialDevice() default "";
+
+        @AttributeDefinition(min = "300", max = "921600", description = "Baud rate of the HDLC line (8N1).")
+        int baudRate() default 9600;
+
+        @AttributeDefinition(description = "IEC 62056-21 device address sent in the sign-on (empty: any meter).")
+        String deviceAddress() default "";
+
+        @AttributeDefinition(min = "300", max = "19200", description = "Highest IEC 62056-21 mode C rate the hub accepts.")
+        int maxBaudRate() default 19200;
+
         @AttributeDefinition(description = "Host of the meter's DLMS TCP wrapper (loopback or the module's link address).")
         String host() default "127.0.0.1";
 
@@ -62,15 +105,21 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         @AttributeDefinition(min = "1", max = "16383", description = "Server (logical device) address.")
         int serverAddress() default 1;
 
-        @AttributeDefinition(description = "The hub's DLMS system title, 16 hex digits.")
-        String systemTitle();
+        @AttributeDefinition(description = "Id of this meter's DLMS keys (system title, block cipher and authentication"
+                + " key) in the key store (PID " + UmiKeys.PID + "; shell umi:keyput). Empty with the three key fields"
+                + " below set: the meter id in hex.")
+        String keyId() default "";
+
+        @AttributeDefinition(description = "Import once: the hub's DLMS system title, 16 hex digits (moved into the key"
+                + " store and removed from this configuration).")
+        String systemTitle() default "";
 
         // keys: private properties (leading '.'), so they are not published as service properties
         @AttributeDefinition(name = ".blockCipherKey", description = "Global unicast encryption key (suite 0), 32 hex digits.")
-        String _blockCipherKey();
+        String _blockCipherKey() default "";
 
         @AttributeDefinition(name = ".authenticationKey", description = "Authentication key (suite 0), 32 hex digits.")
-        String _authenticationKey();
+        String _authenticationKey() default "";
 
         @AttributeDefinition(description = "The meter's entity id (EUI-64) under which readings are stored.")
         String meterId();
@@ -90,6 +139,15 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         @AttributeDefinition(min = "1", max = "9528", description = "Hours of load profile read from a new meter.")
         int backfillHours() default 24;
 
+        @AttributeDefinition(description = "Send each cycle's readings and new load profile to the head end (outbox).")
+        boolean headEndUpload() default true;
+
+        @AttributeDefinition(description = "Application topic of register readings (body: ReadingCodec).")
+        String readingsTopic() default "metering/readings";
+
+        @AttributeDefinition(description = "Application topic of load profile runs (body: ProfileCodec).")
+        String profileTopic() default "metering/profile";
+
         @AttributeDefinition(description = "Supply command codes, in order: disconnect, arm reconnection, close "
                 + "(close is always refused).")
         int[] modhub_message_codes() default {0x0A01, 0x0A02, 0x0A03};
@@ -98,44 +156,105 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
     private final Logger log;
     private final EventLog eventLog;
     private final Config config;
-    private final UmiClient.LinkSettings link;
+    private final LinkType type;
+    private final MeteringStore metering;
+    private final String keyId;
+    private final DlmsKeys importKeys;
+    private final UmiKeys keyStore;
+    private final String configurationPid;
+    private UmiClient.LinkSettings link;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ConfigurationAdmin configurationAdmin;
     private final Eui64 meter;
     private final InvocationCounter counter;
     private final ReadCycle cycle;
     private final ScheduledThreadPoolExecutor executor;
+    private final HeadEndUpload upload;
     private UmiClient client;
+    private Iec21Line optical;
     private int failures;
     private volatile String problem = "no read cycle yet";
 
     @Activate
     public UmiLinkService(@Reference MeteringStore metering, @Reference StateStore state, @Reference EventLog eventLog,
-            @Reference(service = LoggerFactory.class) Logger log, Config config) {
+            @Reference UmiKeys keyStore, @Reference Outbox outbox, @Reference(service = LoggerFactory.class) Logger log,
+            Config config,
+            Map<String, Object> properties) {
         this.log = log;
         this.eventLog = eventLog;
         this.config = config;
-        HexFormat hex = HexFormat.of();
+        this.metering = metering;
         try {
-            byte[] title = parseHex(hex, config.systemTitle(), "systemTitle");
-            byte[] ek = parseHex(hex, config._blockCipherKey(), ".blockCipherKey");
-            byte[] ak = parseHex(hex, config._authenticationKey(), ".authenticationKey");
-            this.link = new UmiClient.LinkSettings(config.clientAddress(), config.serverAddress(), title, ek, ak,
-                    Duration.ofMillis(config.responseTimeoutMs()), Duration.ofMillis(config.clockWindowMs()));
-        } catch (IllegalArgumentException e) {
-            throw refuse(e.getMessage().contains(":") ? e.getMessage().substring(0, e.getMessage().indexOf(':'))
-                    : "keys", e.getMessage());
+            this.type = LinkType.valueOf(config.transport().strip().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw refuse("transport", "must be DLMS_TCP, DLMS_HDLC or IEC62056_21, not '" + config.transport() + "'");
+        }
+        if (type != LinkType.DLMS_TCP && config.serialDevice().isBlank()) {
+            throw refuse("serialDevice", "required for " + type);
+        }
+        if (type == LinkType.IEC62056_21) {
+            try {
+                Iec21Frames.signOn(config.deviceAddress());
+            } catch (IllegalArgumentException e) {
+                throw refuse("deviceAddress", e.getMessage());
+            }
         }
         try {
             this.meter = Eui64.parse(config.meterId());
         } catch (IllegalArgumentException e) {
             throw refuse("meterId", e.getMessage());
         }
+        boolean inline = !blank(config.systemTitle()) || !blank(config._blockCipherKey())
+                || !blank(config._authenticationKey());
+        if (type == LinkType.IEC62056_21) {
+            this.keyId = null;
+            this.importKeys = null;
+        } else {
+            this.keyId = blank(config.keyId()) ? (inline ? meter.toHex() : null) : config.keyId().strip();
+            if (keyId == null) {
+                throw refuse("keyId", "required for " + type + ": the id of this meter's DLMS keys in the key store "
+                        + "(umi:keyput, or import them once with systemTitle, .blockCipherKey, .authenticationKey)");
+            }
+            try {
+                DlmsKeyStore.checkId(keyId);
+            } catch (IllegalArgumentException e) {
+                throw refuse("keyId", e.getMessage());
+            }
+            if (inline) {
+                // the keys come once through configuration: checked here (refusals name the field), moved
+                // into the key store on the link's thread, then removed from the configuration
+                HexFormat hex = HexFormat.of();
+                try {
+                    byte[] title = parseHex(hex, config.systemTitle(), "systemTitle");
+                    byte[] ek = parseHex(hex, config._blockCipherKey(), ".blockCipherKey");
+                    byte[] ak = parseHex(hex, config._authenticationKey(), ".authenticationKey");
+                    this.importKeys = new DlmsKeys(title, ek, ak);
+                } catch (IllegalArgumentException e) {
+                    throw refuse(e.getMessage().contains(":") ? e.getMessage().substring(0, e.getMessage().indexOf(':'))
+                            : "keys", e.getMessage());
+                }
+            } else {
+                this.importKeys = null;
+            }
+        }
+        this.keyStore = keyStore;
+        this.configurationPid = String.valueOf(properties.getOrDefault("service.pid", PID));
         if (config.modhub_message_codes().length != 3) {
             throw refuse("modhub.message.codes", "needs 3 codes (disconnect, arm, close)");
         }
         this.counter = new InvocationCounter(() -> state.get(ReadCycle.NAMESPACE, "invocation-counter-" + meter.toHex()),
                 b -> state.put(ReadCycle.NAMESPACE, "invocation-counter-" + meter.toHex(), b), 1_000);
+        HeadEndUpload up;
+        try {
+            up = new HeadEndUpload(outbox, meter, config.readingsTopic(), config.profileTopic());
+        } catch (IllegalArgumentException e) {
+            throw refuse("readingsTopic/profileTopic", e.getMessage());
+        }
+        this.upload = config.headEndUpload() ? up : null;
         this.cycle = new ReadCycle(metering, state, this::event, Duration.ofHours(config.backfillHours()),
-                Duration.ofMillis(config.clockToleranceMs()));
+                Duration.ofMillis(config.clockToleranceMs()), this::upload);
         this.executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "modhub-umi-link");
             t.setDaemon(true);
@@ -143,6 +262,92 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         });
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         executor.execute(this::readCycle);
+        log.info("meter link {} for meter {} over {}{}", configurationPid, meter, type,
+                keyId == null ? "" : ", DLMS keys '" + keyId + "'" + (importKeys == null ? "" : " (importing)"));
+    }
+
+    /** Stored data on to the head end; a failure here is an event, never a lost read (it is in the store). */
+    private void upload(List<Reading> readings, List<ProfileSample> samples) {
+        if (upload == null) {
+            return;
+        }
+        try {
+            upload.send(readings, samples);
+        } catch (RuntimeException e) {
+            event("UMI_UPLOAD_FAILED", Severity.WARNING, "readings of meter " + meter + " stored but not queued for the"
+                    + " head end: " + e.getMessage());
+        }
+    }
+
+    private static final Set<String> IMPORTED_FIELDS = Set.of("systemTitle", ".blockCipherKey", ".authenticationKey");
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    /** The association settings, keys from the key store (imported there first if they came by configuration). */
+    private UmiClient.LinkSettings link() throws UmiException {
+        if (link == null) {
+            DlmsKeys k;
+            try {
+                if (importKeys != null) {
+                    keyStore.put(keyId, importKeys, "imported from configuration " + configurationPid);
+                    removeKeysFromConfiguration();
+                }
+                k = keyStore.keys(keyId).orElseThrow(() -> new UmiException.KeysUnavailableException("no DLMS keys '"
+                        + keyId + "' in the key store (umi:keyput " + keyId + " ...)", null));
+            } catch (DlmsKeyStore.KeyStoreException e) {
+                throw new UmiException.KeysUnavailableException(e.getMessage(), e);
+            }
+            link = new UmiClient.LinkSettings(config.clientAddress(), config.serverAddress(), k.systemTitle(),
+                    k.blockCipherKey(), k.authenticationKey(), Duration.ofMillis(config.responseTimeoutMs()),
+                    Duration.ofMillis(config.clockWindowMs()));
+        }
+        return link;
+    }
+
+    /** Rewrites this link's configuration with {@code keyId} and without the imported keys. */
+    private void removeKeysFromConfiguration() {
+        ConfigurationAdmin cm = configurationAdmin;
+        if (cm == null) {
+            log.warn("configuration {}: keys imported into the key store; no ConfigurationAdmin to remove them from"
+                    + " the configuration: remove systemTitle, .blockCipherKey, .authenticationKey and set keyId={}",
+                    configurationPid, keyId);
+            return;
+        }
+        try {
+            // the configuration object ConfigurationAdmin caches for this pid (objects from listConfigurations
+            // are detached copies here)
+            int tilde = configurationPid.indexOf('~');
+            Configuration c = tilde < 0 ? cm.getConfiguration(configurationPid, "?")
+                    : cm.getFactoryConfiguration(configurationPid.substring(0, tilde),
+                            configurationPid.substring(tilde + 1), "?");
+            Configuration[] found = {c};
+            if (c.getProperties() == null) {
+                log.warn("configuration {} not found to remove the imported keys from", configurationPid);
+                return;
+            }
+            Dictionary<String, Object> old = found[0].getProperties();
+            Hashtable<String, Object> d = new Hashtable<>();
+            for (String k : Collections.list(old.keys())) {
+                if (!IMPORTED_FIELDS.contains(k)) {
+                    d.put(k, old.get(k));
+                }
+            }
+            d.put("keyId", keyId);
+            found[0].update(d);
+            Dictionary<String, Object> now = found[0].getProperties();
+            if (now == null || IMPORTED_FIELDS.stream().anyMatch(f -> now.get(f) != null)) {
+                log.error("configuration {}: keys imported, but they are still in the configuration: remove them",
+                        configurationPid);
+                return;
+            }
+            audit("UMI_KEYS_IMPORTED", Severity.INFO, "DLMS keys of configuration " + configurationPid
+                    + " moved into the key store as '" + keyId + "' and removed from the configuration");
+        } catch (IOException | RuntimeException e) {
+            log.error("configuration {}: keys imported, but removing them from the configuration failed: {}",
+                    configurationPid, e.toString());
+        }
     }
 
     private static byte[] parseHex(HexFormat hex, String text, String field) {
@@ -168,8 +373,7 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
 
     private void readCycle() {
         try {
-            UmiClient c = client();
-            ReadCycle.Result r = cycle.run(c);
+            Object r = type == LinkType.IEC62056_21 ? opticalReadout() : cycle.run(client());
             if (failures > 0) {
                 event("UMI_LINK_RESTORED", Severity.INFO, "meter " + meter + " answering again after " + failures
                         + " failed cycle(s)");
@@ -184,7 +388,7 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
             problem = e.getClass().getSimpleName() + ": " + e.getMessage();
             Duration backoff = Duration.ofSeconds(Math.min(300, 1L << Math.min(8, failures - 1)));
             if (failures == 1 || failures % 10 == 0) {
-                event(e instanceof UmiException.AssociationRefusedException ? "UMI_ASSOCIATION_REFUSED" : "UMI_LINK_FAILED",
+                event(eventCode(e),
                         Severity.WARNING, problem + "; retrying in " + backoff.toSeconds() + " s (failure " + failures + ")");
             }
             schedule(backoff);
@@ -197,6 +401,21 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         }
     }
 
+    static String eventCode(UmiException e) {
+        if (e instanceof UmiException.AssociationRefusedException) {
+            return "UMI_ASSOCIATION_REFUSED";
+        }
+        if (e instanceof UmiException.KeysUnavailableException) {
+            return "UMI_KEYS_UNAVAILABLE";
+        }
+        if (e instanceof UmiException.BadBccException || e instanceof UmiException.MalformedIdentificationException
+                || e instanceof UmiException.MalformedReadoutException || e instanceof UmiException.UnknownUnitException
+                || e instanceof UmiException.MalformedResponseException) {
+            return "UMI_MALFORMED_RESPONSE";
+        }
+        return "UMI_LINK_FAILED";
+    }
+
     private void schedule(Duration d) {
         try {
             executor.schedule(this::readCycle, d.toMillis(), TimeUnit.MILLISECONDS);
@@ -205,10 +424,31 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         }
     }
 
+    /** One IEC 62056-21 mode C readout into the metering store. */
+    private String opticalReadout() throws UmiException {
+        if (optical == null) {
+            optical = new SerialIec21Line(config.serialDevice(), 300);
+        }
+        Iec21Client.Readout r = new Iec21Client(optical, config.deviceAddress(),
+                Duration.ofMillis(config.responseTimeoutMs()), config.maxBaudRate()).readout();
+        List<Reading> readings = Iec21Frames.toReadings(meter, Instant.now(), r.dataSets());
+        metering.record(readings);
+        upload(readings, List.of());
+        return "IEC 62056-21 readout of " + r.identification().manufacturer() + " "
+                + r.identification().identification() + ": " + readings.size() + " readings, " + r.bytes() + " bytes";
+    }
+
     private UmiClient client() throws UmiException {
+        if (type == LinkType.IEC62056_21) {
+            throw new UmiException.RefusedException("meter " + meter
+                    + " is read over IEC 62056-21 (readout only): no DLMS association, no supply control");
+        }
         if (client == null) {
-            UmiClient c = new UmiClient(new TcpTransport(config.host(), config.port(), link.responseTimeout()), link,
-                    counter, meter);
+            link();
+            Transport t = type == LinkType.DLMS_HDLC ? new SerialTransport(config.serialDevice(), config.baudRate())
+                    : new TcpTransport(config.host(), config.port(), Duration.ofMillis(config.responseTimeoutMs()));
+            UmiClient c = new UmiClient(t, link(), counter, meter,
+                    type == LinkType.DLMS_HDLC ? UmiClient.Framing.HDLC : UmiClient.Framing.WRAPPER);
             try {
                 c.associate();
             } catch (UmiException e) {
@@ -221,6 +461,11 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
     }
 
     private void closeClient() {
+        Iec21Line o = optical;
+        optical = null;
+        if (o != null) {
+            o.close();
+        }
         UmiClient c = client;
         client = null;
         if (c != null) {

@@ -41,6 +41,12 @@ public class EmulatedMeterComponent {
         @AttributeDefinition(name = ".authenticationKey", description = "Authentication key, 32 hex digits.")
         String _authenticationKey();
 
+        @AttributeDefinition(description = "Serial device for the IEC 62056-21 optical port (empty: none).")
+        String opticalDevice() default "";
+
+        @AttributeDefinition(description = "Device address the optical port answers to (besides the empty one).")
+        String opticalAddress() default "12345678";
+
         @AttributeDefinition(min = "0", max = "6", description = "Disconnect control mode.")
         int controlMode() default 4;
     }
@@ -48,6 +54,7 @@ public class EmulatedMeterComponent {
     private final Logger log;
     private final TcpMeterServer tcp;
     private final SerialMeterServer serial;
+    private final OpticalMeterServer optical;
 
     @Activate
     public EmulatedMeterComponent(@Reference(service = LoggerFactory.class) Logger log, Config config) throws IOException {
@@ -64,8 +71,11 @@ public class EmulatedMeterComponent {
         this.tcp = new TcpMeterServer(model, keys, config.port());
         this.serial = config.serialDevice().isBlank() ? null
                 : new SerialMeterServer(model, keys, config.serialDevice(), 115_200);
-        log.info("emulated metrology module on 127.0.0.1:{}{}", tcp.port(),
-                serial == null ? "" : " and " + config.serialDevice());
+        this.optical = config.opticalDevice().isBlank() ? null
+                : new OpticalMeterServer(model, config.opticalDevice(), config.opticalAddress(), "MODHUB-OPT-001", '5');
+        log.info("emulated metrology module on 127.0.0.1:{}{}{}", tcp.port(),
+                serial == null ? "" : " and " + config.serialDevice(),
+                optical == null ? "" : ", optical port on " + config.opticalDevice());
     }
 
     @Deactivate
@@ -73,6 +83,9 @@ public class EmulatedMeterComponent {
         tcp.close();
         if (serial != null) {
             serial.close();
+        }
+        if (optical != null) {
+            optical.close();
         }
     }
 
