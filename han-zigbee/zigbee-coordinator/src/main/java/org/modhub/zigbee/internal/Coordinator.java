@@ -280,9 +280,19 @@ final class Coordinator implements HanNetwork {
             TransportConfig tc = new TransportConfig();
             tc.addOption(TransportConfigOption.TRUST_CENTRE_JOIN_MODE, TrustCentreJoinMode.TC_JOIN_SECURE);
             m.getZigBeeTransport().updateTransportConfig(tc);
+            java.util.concurrent.CountDownLatch online = new java.util.concurrent.CountDownLatch(1);
+            m.addNetworkStateListener(st -> {
+                if (st == ZigBeeNetworkState.ONLINE) {
+                    online.countDown();
+                }
+            });
             s = m.startup(!restore);
             if (s != ZigBeeStatus.SUCCESS) {
                 return fail("the network did not start: " + s);
+            }
+            // the library closes joining when it goes online: only after that may joining be opened
+            if (!online.await(60, TimeUnit.SECONDS)) {
+                return fail("the network did not come online");
             }
             if (!restore) {
                 state.put(StoreDataStore.NAMESPACE, KEY_NETWORK, p.encode());
@@ -303,6 +313,9 @@ final class Coordinator implements HanNetwork {
             event(EventKind.EVENT, restore ? "HAN_NETWORK_RESTORED" : "HAN_NETWORK_FORMED", Severity.INFO, null,
                     String.format("channel %d, PAN %04X, extended PAN %s", p.channel(), p.panId(), p.extendedPanIdHex()));
             return HanNetworkState.UP;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return fail("interrupted while starting");
         } catch (RuntimeException e) {
             return fail("the network did not start: " + e);
         }

@@ -133,11 +133,11 @@ public final class EmulatedNetwork implements ZigBeeTransportTransmit {
         int nwk = device.nwk > 0 ? device.nwk : newNwk();
         device.nwk = nwk;
         ZigBeeTransportReceive h = host;
-        h.nodeStatusUpdate(ZigBeeNodeStatus.UNSECURED_JOIN, nwk, device.ieeeAddress());
         int[] key = installKeys.get(device.ieee);
         int[] derived = new MmoHash(toInts(device.installCode)).getHash();
         if (key == null || !Arrays.equals(key, derived)) {
             refusedByTrustCentre.incrementAndGet();
+            h.nodeStatusUpdate(ZigBeeNodeStatus.UNSECURED_JOIN, nwk, device.ieeeAddress());
             // the device cannot decrypt the network key: it never completes the join
             radio.schedule(() -> {
                 if (!device.joined) {
@@ -148,13 +148,14 @@ public final class EmulatedNetwork implements ZigBeeTransportTransmit {
         }
         device.joined = true;
         byNwk.put(nwk, device);
+        device.joinedNetwork();
+        h.nodeStatusUpdate(ZigBeeNodeStatus.UNSECURED_JOIN, nwk, device.ieeeAddress());
         radio(() -> {
             ZigBeeApsFrame announce = device.frame(ZDO_DEVICE_ANNOUNCE, 0, 0, 0);
             announce.setDestinationAddress(0xFFFD);
             announce.setPayload(new Frames.Writer().u8(0).u16(nwk).u64(device.ieee)
                     .u8(device.sleepy ? 0x80 : 0x8E).toInts());
             toHub(announce);
-            device.joinedNetwork();
         });
         return true;
     }

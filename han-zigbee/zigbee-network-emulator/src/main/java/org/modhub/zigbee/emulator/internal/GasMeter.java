@@ -25,8 +25,15 @@ public final class GasMeter extends SeMeter {
     private final AtomicInteger wakeUps = new AtomicInteger();
     private ScheduledFuture<?> waking;
 
-    public GasMeter(long ieee, byte[] installCode, long litres, long awakeWindowMillis) {
+    private final long joinAwakeMillis;
+
+    /**
+     * @param awakeWindowMillis how long the radio stays on after each wake-up
+     * @param joinAwakeMillis how long it polls fast after joining (for discovery)
+     */
+    public GasMeter(long ieee, byte[] installCode, long litres, long awakeWindowMillis, long joinAwakeMillis) {
         super("gas-meter", ieee, installCode, true);
+        this.joinAwakeMillis = joinAwakeMillis;
         this.litres = litres;
         this.awakeWindowMillis = awakeWindowMillis;
     }
@@ -58,7 +65,7 @@ public final class GasMeter extends SeMeter {
     @Override
     protected void joinedNetwork() {
         // fast poll after joining, so the hub can discover the device
-        awakeUntil = System.currentTimeMillis() + Math.max(awakeWindowMillis, 20_000);
+        awakeUntil = System.currentTimeMillis() + Math.max(awakeWindowMillis, joinAwakeMillis);
     }
 
     /** Wakes, uses some gas, pushes its values and stays awake for the window. Runs on the radio thread. */
