@@ -64,7 +64,9 @@ import org.modhub.api.gas.MirrorRead;
 import org.modhub.api.han.DeviceLog;
 import org.modhub.api.han.DeviceLogEntry;
 import org.modhub.api.han.DeviceType;
+import org.modhub.api.han.DisplayPrice;
 import org.modhub.api.han.HanDevice;
+import org.modhub.api.han.HanDisplays;
 import org.modhub.api.han.HanNetwork;
 import org.modhub.api.han.HanNetworkState;
 import org.modhub.api.han.InstallCode;
@@ -90,7 +92,7 @@ import org.osgi.service.log.Logger;
  * the hub's own server clusters (time, price, messaging confirmations, and the gas mirror's metering
  * endpoint, which never wakes the meter) and delivers what waits for a sleepy device when it is heard.
  */
-final class Coordinator implements HanNetwork {
+final class Coordinator implements HanNetwork, HanDisplays {
     static final String SOURCE = "han-zigbee";
     static final int PROFILE_SE = 0x0109;
     static final int LOCAL_ENDPOINT = 1;
@@ -167,11 +169,6 @@ final class Coordinator implements HanNetwork {
     }
 
     record Pending(byte[] payload, Instant expiresAt, CompletableFuture<Instant> done) {
-    }
-
-    /** A price published to displays. */
-    record Price(long providerId, String rateLabel, long issuerEventId, int unitOfMeasure, int currency,
-            int trailingDigits, long pricePerUnit, Instant start, int durationMinutes) {
     }
 
     static final String TECHNOLOGY_NAME = "zigbee-se";
@@ -560,27 +557,31 @@ final class Coordinator implements HanNetwork {
                 || d.type == DeviceType.PREPAYMENT_DISPLAY || d.type == DeviceType.CONSUMER_BRIDGE).toList();
     }
 
-    /** Publishes a price to every display; kept so displays that ask later get it too. */
-    int publishPrice(Price price) {
+    @Override
+    public CompletionStage<Integer> publishPrice(DisplayPrice price) {
+        if (manager == null || networkState != HanNetworkState.UP) {
+            return CompletableFuture.failedFuture(new IllegalStateException("ZigBee network is " + networkState));
+        }
         state.put(StoreDataStore.NAMESPACE, KEY_PRICE, encodePrice(price));
         int n = 0;
         for (Device d : displays()) {
             sendPrice(d, price, -1);
             n++;
         }
-        event(EventKind.EVENT, "PRICE_PUBLISHED", Severity.INFO, null, "to " + n + " displays: " + price.pricePerUnit());
-        return n;
+        event(EventKind.EVENT, "PRICE_PUBLISHED", Severity.INFO, null, "to " + n + " displays: " + price.price());
+        return CompletableFuture.completedFuture(n);
     }
 
-    Optional<Price> currentPrice() {
+    Optional<DisplayPrice> currentPrice() {
         return state.get(StoreDataStore.NAMESPACE, KEY_PRICE).map(Coordinator::decodePrice);
     }
 
-    private void sendPrice(Device d, Price p, int sequence) {
+    private void sendPrice(Device d, DisplayPrice p, int sequence) {
         long now = clock.instant().getEpochSecond() - ZIGBEE_EPOCH;
+        // unit of measure 0: kWh; price tier 1 of 1
         ZclFrame.Writer w = new ZclFrame.Writer().u32(p.providerId()).string(p.rateLabel()).u32(p.issuerEventId())
-                .u32(now).u8(p.unitOfMeasure()).u16(p.currency()).u8(p.trailingDigits() << 4 | 1).u8(0x11)
-                .u32(p.start().getEpochSecond() - ZIGBEE_EPOCH).u16(p.durationMinutes()).u32(p.pricePerUnit())
+                .u32(now).u8(0).u16(p.currency()).u8(p.trailingDigits() << 4 | 1).u8(0x11)
+                .u32(p.start().getEpochSecond() - ZIGBEE_EPOCH).u16((int) p.duration().toMinutes()).u32(p.price())
                 .u8(0xFF).u32(0xFFFFFFFFL).u8(0xFF).u32(0xFFFFFFFFL).u8(0xFF).u8(0xFF).u8(0).u8(0);
         RawZclCommand cmd = new RawZclCommand(CLUSTER_PRICE, 0x00, false, ZclCommandDirection.SERVER_TO_CLIENT,
                 w.toBytes(), new ZigBeeEndpointAddress(d.nwk, LOCAL_ENDPOINT));
@@ -590,36 +591,42 @@ final class Coordinator implements HanNetwork {
         manager.sendTransaction(cmd);
     }
 
-    private static byte[] encodePrice(Price p) {
+    private static byte[] encodePrice(DisplayPrice p) {
         byte[] label = p.rateLabel().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(64 + label.length);
-        b.putLong(p.providerId()).putLong(p.issuerEventId()).putInt(p.unitOfMeasure()).putInt(p.currency())
-                .putInt(p.trailingDigits()).putLong(p.pricePerUnit()).putLong(p.start().getEpochSecond())
-                .putInt(p.durationMinutes()).putInt(label.length).put(label);
+        b.putInt(1).putLong(p.providerId()).putLong(p.issuerEventId()).putInt(p.currency())
+                .putInt(p.trailingDigits()).putLong(p.price()).putLong(p.start().getEpochSecond())
+                .putLong(p.duration().toMinutes()).putInt(label.length).put(label);
         return java.util.Arrays.copyOf(b.array(), b.position());
     }
 
-    private static Price decodePrice(byte[] bytes) {
+    private static DisplayPrice decodePrice(byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
+        if (b.getInt() != 1) {
+            throw new IllegalStateException("stored price is not readable");
+        }
         long provider = b.getLong();
         long issuer = b.getLong();
-        int unit = b.getInt();
         int currency = b.getInt();
         int trailing = b.getInt();
         long price = b.getLong();
         Instant start = Instant.ofEpochSecond(b.getLong());
-        int duration = b.getInt();
+        Duration duration = Duration.ofMinutes(b.getLong());
         byte[] label = new byte[b.getInt()];
         b.get(label);
-        return new Price(provider, new String(label, java.nio.charset.StandardCharsets.UTF_8), issuer, unit, currency,
+        return new DisplayPrice(provider, new String(label, java.nio.charset.StandardCharsets.UTF_8), issuer, currency,
                 trailing, price, start, duration);
     }
 
-    /**
-     * Shows a text on every display. Completes with the number of displays that confirmed within the
-     * timeout.
-     */
-    CompletionStage<Integer> displayMessage(long messageId, String text, Duration duration) {
+    /** Completes with the number of displays that confirmed within 30 seconds. */
+    @Override
+    public CompletionStage<Integer> displayMessage(long messageId, String text, Duration duration) {
+        if (manager == null || networkState != HanNetworkState.UP) {
+            return CompletableFuture.failedFuture(new IllegalStateException("ZigBee network is " + networkState));
+        }
+        if (messageId < 0 || messageId > 0xFFFFFFFFL) {
+            throw new IllegalArgumentException("message id is unsigned 32 bits: " + messageId);
+        }
         List<CompletableFuture<Instant>> confirmed = new ArrayList<>();
         long start = clock.instant().getEpochSecond() - ZIGBEE_EPOCH;
         int minutes = (int) Math.min(0xFFFF, Math.max(1, duration.toMinutes()));
@@ -747,7 +754,7 @@ final class Coordinator implements HanNetwork {
             if (p.length - h.length() < 1) {
                 throw new MalformedZclFrameException("GetCurrentPrice without its command options octet");
             }
-            Optional<Price> price = currentPrice();
+            Optional<DisplayPrice> price = currentPrice();
             if (price.isPresent()) {
                 sendPrice(d, price.get(), h.sequence());
             } else {

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.han.DeviceLogEntry;
 import org.modhub.api.han.DeviceType;
+import org.modhub.api.han.DisplayPrice;
 import org.modhub.api.han.HanNetworkState;
 import org.modhub.api.han.InstallCode;
 import org.modhub.api.han.MessageExpiredException;
@@ -180,9 +181,9 @@ class CoordinatorTest {
     void pricesMessagesAndTimeReachTheDisplay() throws Exception {
         hub = start(Duration.ofSeconds(1));
         commission(ihd, DeviceType.IN_HOME_DISPLAY);
-        Coordinator.Price price = new Coordinator.Price(7, "Standard", 42, 0, 826, 3, 24_512,
-                Instant.parse("2026-11-22T00:00:00Z"), 1440);
-        assertEquals(1, hub.publishPrice(price));
+        DisplayPrice price = new DisplayPrice(7, "Standard", 42, 826, 3, 24_512, Instant.parse("2026-11-22T00:00:00Z"),
+                Duration.ofDays(1));
+        assertEquals(1, hub.publishPrice(price).toCompletableFuture().get(10, TimeUnit.SECONDS));
         await("price shown", () -> ihd.prices().size() == 1);
         assertEquals(24_512, ihd.prices().get(0).price());
         assertEquals(826, ihd.prices().get(0).currency());
