@@ -904,6 +904,10 @@ final class Coordinator implements HanNetwork, HanDisplays {
         }
 
         private void receive(ZigBeeApsFrame aps) throws MalformedZclFrameException {
+            if (aps.getSourceAddress() == 0 && aps.getProfile() == 0) {
+                library.receiveCommand(aps); // the coordinator's own radio answering ZDO requests
+                return;
+            }
             Device d = byNwk.get(aps.getSourceAddress());
             if (d == null) {
                 event(EventKind.AUDIT, "HAN_FRAME_DROPPED", Severity.WARNING, null,

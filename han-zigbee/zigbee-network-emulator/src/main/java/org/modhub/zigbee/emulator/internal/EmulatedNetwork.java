@@ -65,9 +65,20 @@ public final class EmulatedNetwork implements ZigBeeTransportTransmit {
     private final AtomicInteger framesToSleepingDevice = new AtomicInteger();
     private final AtomicInteger hostExceptions = new AtomicInteger();
     private volatile boolean online;
+    /** The coordinator's own node, as it answers ZDO requests addressed to it (NWK 0x0000). */
+    private final EmulatedDevice self;
 
     public EmulatedNetwork(long coordinatorIeee) {
         this.coordinatorIeee = coordinatorIeee;
+        this.self = new EmulatedDevice("coordinator", coordinatorIeee, new byte[0], false, 0x0500,
+                List.of(0x0000, 0x000A, 0x0700, 0x0703), List.of(0x0702, 0x0704)) {
+            @Override
+            protected void handleZcl(int cluster, int destinationEndpoint, Zcl.Header header, Frames.Reader payload) {
+            }
+        };
+        self.nwk = 0;
+        self.joined = true;
+        self.network = this;
         this.radio = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "zigbee-emulator-radio");
             t.setDaemon(true);
@@ -274,53 +285,76 @@ public final class EmulatedNetwork implements ZigBeeTransportTransmit {
         radio(() -> transmit(msgTag, apsFrame));
     }
 
+    /**
+     * The host's library hands transport progress to several notification threads, so TX_ACK, RX_ACK
+     * and the response are spaced a little apart, as they are in the air, to arrive in that order.
+     */
+    private static final long STEP_MILLIS = 15;
+
+    private void later(long steps, Runnable r) {
+        if (!radio.isShutdown()) {
+            radio.schedule(() -> {
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    hostExceptions.incrementAndGet();
+                }
+            }, steps * STEP_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
     private void transmit(int msgTag, ZigBeeApsFrame aps) {
         ZigBeeTransportReceive h = host;
         int dst = aps.getDestinationAddress();
         if (aps.getAddressMode() == ZigBeeNwkAddressMode.GROUP || dst >= 0xFFF8) {
             h.receiveCommandState(msgTag, ZigBeeTransportProgressState.TX_ACK);
             if (aps.getProfile() == 0) {
-                for (EmulatedDevice d : devices) {
-                    if (d.joined && d.isAwake()) {
-                        zdo(d, aps);
+                later(2, () -> {
+                    for (EmulatedDevice d : devices) {
+                        if (d.joined && d.isAwake()) {
+                            zdo(d, aps);
+                        }
                     }
-                }
-                zdo(null, aps);
+                    zdo(null, aps);
+                });
             }
             return;
         }
-        if (dst == 0) {
-            h.receiveCommandState(msgTag, ZigBeeTransportProgressState.TX_ACK);
-            if (aps.getProfile() == 0) {
-                zdo(null, aps);
+        EmulatedDevice d = dst == 0 ? null : byNwk.get(dst);
+        if (dst != 0) {
+            if (d == null || !d.joined) {
+                h.receiveCommandState(msgTag, ZigBeeTransportProgressState.TX_NAK);
+                return;
             }
-            return;
-        }
-        EmulatedDevice d = byNwk.get(dst);
-        if (d == null || !d.joined) {
-            h.receiveCommandState(msgTag, ZigBeeTransportProgressState.TX_NAK);
-            return;
-        }
-        if (!d.isAwake()) {
-            framesToSleepingDevice.incrementAndGet();
-            h.receiveCommandState(msgTag, ZigBeeTransportProgressState.TX_NAK);
-            return;
+            if (!d.isAwake()) {
+                framesToSleepingDevice.incrementAndGet();
+                h.receiveCommandState(msgTag, ZigBeeTransportProgressState.TX_NAK);
+                return;
+            }
         }
         h.receiveCommandState(msgTag, ZigBeeTransportProgressState.TX_ACK);
         if (aps.getAckRequest()) {
-            h.receiveCommandState(msgTag, ZigBeeTransportProgressState.RX_ACK);
+            later(1, () -> h.receiveCommandState(msgTag, ZigBeeTransportProgressState.RX_ACK));
         }
-        if (aps.getProfile() == 0) {
-            zdo(d, aps);
-            return;
-        }
-        d.framesReceived.incrementAndGet();
-        Frames.Reader r = new Frames.Reader(aps.getPayload());
-        Zcl.Header header = Zcl.readHeader(r);
-        if (!header.clusterSpecific() && header.command() == Zcl.DEFAULT_RESPONSE) {
-            return; // never answered
-        }
-        d.handleZcl(aps.getCluster(), aps.getDestinationEndpoint(), header, r);
+        later(2, () -> {
+            if (dst == 0) {
+                if (aps.getProfile() == 0) {
+                    zdo(null, aps);
+                }
+                return;
+            }
+            if (aps.getProfile() == 0) {
+                zdo(d, aps);
+                return;
+            }
+            d.framesReceived.incrementAndGet();
+            Frames.Reader r = new Frames.Reader(aps.getPayload());
+            Zcl.Header header = Zcl.readHeader(r);
+            if (!header.clusterSpecific() && header.command() == Zcl.DEFAULT_RESPONSE) {
+                return; // never answered
+            }
+            d.handleZcl(aps.getCluster(), aps.getDestinationEndpoint(), header, r);
+        });
     }
 
     /** ZDO requests: d is the addressed device, or null for the coordinator itself. */
@@ -328,12 +362,22 @@ public final class EmulatedNetwork implements ZigBeeTransportTransmit {
         Frames.Reader r = new Frames.Reader(aps.getPayload());
         int seq = r.u8();
         int cluster = aps.getCluster();
-        if (d == null) {
+        boolean coordinator = d == null;
+        if (coordinator) {
             if (cluster == ZDO_MGMT_PERMIT_JOIN_REQ) {
                 int seconds = r.u8();
                 permitJoinUntil = seconds == 0 ? 0 : System.currentTimeMillis() + seconds * 1000L;
+                if (aps.getDestinationAddress() == 0) {
+                    ZigBeeApsFrame rsp = self.frame(0x8000 | cluster, 0, 0, 0);
+                    rsp.setPayload(new Frames.Writer().u8(seq).u8(0).toInts());
+                    toHub(rsp);
+                }
+                return;
             }
-            return; // the host knows its own node: no descriptors are asked of the co-processor here
+            if (aps.getDestinationAddress() != 0) {
+                return; // broadcasts other than permit-join are for the devices
+            }
+            d = self;
         }
         Frames.Writer w = new Frames.Writer().u8(seq);
         switch (cluster) {
@@ -352,8 +396,8 @@ public final class EmulatedNetwork implements ZigBeeTransportTransmit {
             }
             case ZDO_NODE_DESC_REQ -> {
                 // end device; 2.4 GHz; MAC capabilities: mains powered + rx on when idle unless sleepy
-                int mac = d.sleepy ? 0x80 : 0x8C;
-                w.u8(0).u16(d.nwk).u8(0x02).u8(0x40).u8(mac).u16(0x1234).u8(80).u16(160).u16(0x0000).u16(160)
+                int mac = coordinator ? 0x8F : d.sleepy ? 0x80 : 0x8C;
+                w.u8(0).u16(d.nwk).u8(coordinator ? 0x00 : 0x02).u8(0x40).u8(mac).u16(0x1234).u8(80).u16(160).u16(0x0000).u16(160)
                         .u8(0x00);
             }
             case ZDO_POWER_DESC_REQ -> {

@@ -43,6 +43,11 @@ public final class GasMeter extends SeMeter {
         return System.currentTimeMillis() < awakeUntil;
     }
 
+    /** Ends the radio-on window now (the meter goes back to sleep early). */
+    public void sleep() {
+        awakeUntil = 0;
+    }
+
     public int wakeUps() {
         return wakeUps.get();
     }

@@ -107,7 +107,7 @@ public class NetworkEmulatorComponent {
             t.setDaemon(true);
             return t;
         });
-        installer.scheduleWithFixedDelay(this::install, 2, 5, TimeUnit.SECONDS);
+        installer.scheduleWithFixedDelay(this::install, 1, 1, TimeUnit.SECONDS);
         Hashtable<String, Object> props = new Hashtable<>();
         props.put("zigbee.transport", "emulator");
         registration = context.registerService(ZigBeeTransportTransmit.class, air, props);
