@@ -876,6 +876,8 @@ final class Coordinator implements HanNetwork, HanDisplays {
      */
     final class Gate implements ZigBeeTransportTransmit, ZigBeeTransportReceive {
         private volatile ZigBeeTransportReceive library;
+        private final Map<Integer, Long> lastDropEvent = new ConcurrentHashMap<>();
+
         /** Answers of the mirror endpoint: (destination, ZCL sequence) → source endpoint. */
         private final Map<Long, Integer> mirrorSources = new ConcurrentHashMap<>();
 
@@ -910,8 +912,14 @@ final class Coordinator implements HanNetwork, HanDisplays {
             }
             Device d = byNwk.get(aps.getSourceAddress());
             if (d == null) {
-                event(EventKind.AUDIT, "HAN_FRAME_DROPPED", Severity.WARNING, null,
-                        String.format("frame from %04X, which is not an admitted device", aps.getSourceAddress()));
+                // one event per source and minute: a chatty stranger must not flood the event log
+                long now = System.nanoTime();
+                Long last = lastDropEvent.get(aps.getSourceAddress());
+                if (last == null || now - last > TimeUnit.MINUTES.toNanos(1)) {
+                    lastDropEvent.put(aps.getSourceAddress(), now);
+                    event(EventKind.AUDIT, "HAN_FRAME_DROPPED", Severity.WARNING, null,
+                            String.format("frames from %04X, which is not an admitted device", aps.getSourceAddress()));
+                }
                 return;
             }
             d.lastContact = clock.instant();
