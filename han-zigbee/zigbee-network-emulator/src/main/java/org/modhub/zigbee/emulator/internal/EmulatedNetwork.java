@@ -200,7 +200,10 @@ public final class EmulatedNetwork implements ZigBeeTransportTransmit {
         return refusedByTrustCentre.get();
     }
 
-    /** Frames the host sent to a sleeping device (the device never saw them). */
+    /**
+     * Application (ZCL) frames the host sent to a sleeping device (the device never saw them). ZDO
+     * requests of the host's discovery are not counted.
+     */
     public int framesToSleepingDevice() {
         return framesToSleepingDevice.get();
     }
@@ -327,7 +330,9 @@ public final class EmulatedNetwork implements ZigBeeTransportTransmit {
                 return;
             }
             if (!d.isAwake()) {
-                framesToSleepingDevice.incrementAndGet();
+                if (aps.getProfile() != 0) {
+                    framesToSleepingDevice.incrementAndGet();
+                }
                 h.receiveCommandState(msgTag, ZigBeeTransportProgressState.TX_NAK);
                 return;
             }
