@@ -15,7 +15,11 @@ public enum DeviceType {
     /** HAN-connected auxiliary load control switch (HCALCS). */
     LOAD_CONTROL("HCALCS"),
     /** A bridge to the occupier's appliance network (consumer access device acting as gateway). */
-    CONSUMER_BRIDGE("CAD");
+    CONSUMER_BRIDGE("CAD"),
+    /** A water meter (wired or wireless M-Bus), since han 1.1. */
+    WATER_METER("WATER"),
+    /** A heat (or cooling) meter or heat cost allocator (wired or wireless M-Bus), since han 1.1. */
+    HEAT_METER("HEAT");
 
     private final String gbcsName;
 

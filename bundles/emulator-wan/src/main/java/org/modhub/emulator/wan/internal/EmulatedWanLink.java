@@ -2,7 +2,6 @@ package org.modhub.emulator.wan.internal;
 
 import org.modhub.api.wan.TopicFilter;
 
-import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -45,6 +44,8 @@ import org.osgi.service.event.Event;
 import org.osgi.service.event.EventAdmin;
 import org.osgi.service.event.EventConstants;
 import org.osgi.service.event.EventHandler;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
@@ -77,7 +78,9 @@ public final class EmulatedWanLink implements WanLink, HeadEndSession, EventHand
     /** Service property: the configured latency in ms (Integer). */
     static final String LATENCY_PROPERTY = "emulator.latency.ms";
 
-    private static final System.Logger LOG = System.getLogger(EmulatedWanLink.class.getName());
+    /** The OSGi log; unit tests that construct the link directly log to standard error. */
+    @Reference(service = LoggerFactory.class, cardinality = ReferenceCardinality.OPTIONAL)
+    private Logger log;
 
     /** What the head end received, newest last. */
     record Received(String topic, byte[] payload, int qos, long receivedMillis) {
@@ -116,7 +119,7 @@ public final class EmulatedWanLink implements WanLink, HeadEndSession, EventHand
         Dictionary<String, Object> props = serviceProperties(s);
         registration = context.registerService(new String[] { WanLink.class.getName(), HeadEndSession.class.getName() },
                 this, props);
-        LOG.log(Level.INFO, "emulated WAN link active: {0}", s);
+        info("emulated WAN link active: " + s);
     }
 
     /**
@@ -130,7 +133,7 @@ public final class EmulatedWanLink implements WanLink, HeadEndSession, EventHand
         try {
             s = EmulatorSettings.from(config, PID);
         } catch (IllegalArgumentException e) {
-            LOG.log(Level.ERROR, e.getMessage() + "; keeping the previous configuration " + settings);
+            error(e.getMessage() + "; keeping the previous configuration " + settings, null);
             return;
         }
         update(s);
@@ -142,7 +145,7 @@ public final class EmulatedWanLink implements WanLink, HeadEndSession, EventHand
                 // unregistered concurrently by deactivate
             }
         }
-        LOG.log(Level.INFO, "emulated WAN link reconfigured: {0}", s);
+        info("emulated WAN link reconfigured: " + s);
     }
 
     @Deactivate
@@ -159,11 +162,11 @@ public final class EmulatedWanLink implements WanLink, HeadEndSession, EventHand
         stop();
     }
 
-    private static EmulatorSettings validated(EmulatedWanConfig config) {
+    private EmulatorSettings validated(EmulatedWanConfig config) {
         try {
             return EmulatorSettings.from(config, PID);
         } catch (IllegalArgumentException e) {
-            LOG.log(Level.ERROR, e.getMessage());
+            error(e.getMessage(), null);
             throw e;
         }
     }
@@ -333,7 +336,7 @@ public final class EmulatedWanLink implements WanLink, HeadEndSession, EventHand
             try {
                 eventSink.accept(TOPIC_RECEIVED, props);
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "could not report a received message", e);
+                warn("could not report a received message", e);
             }
             result.complete(Instant.ofEpochMilli(now));
         } finally {
@@ -381,7 +384,7 @@ public final class EmulatedWanLink implements WanLink, HeadEndSession, EventHand
         Object topic = event.getProperty("topic");
         Object payload = event.getProperty("payload");
         if (!(topic instanceof String t)) {
-            LOG.log(Level.WARNING, "{0} event without a String topic ignored", TOPIC_SEND);
+            warn(TOPIC_SEND + " event without a String topic ignored", null);
             return;
         }
         byte[] bytes = payload instanceof byte[] b ? b
@@ -417,7 +420,7 @@ public final class EmulatedWanLink implements WanLink, HeadEndSession, EventHand
                         try {
                             s.listener.received(topic, bytes.clone());
                         } catch (RuntimeException e) {
-                            LOG.log(Level.WARNING, "subscription listener for " + s.filter + " failed", e);
+                            warn("subscription listener for " + s.filter + " failed", e);
                         }
                     }
                 }, settings.latencyMs(), TimeUnit.MILLISECONDS);
@@ -437,5 +440,32 @@ public final class EmulatedWanLink implements WanLink, HeadEndSession, EventHand
 
     long receivedCount() {
         return receivedCount.get();
+    }
+
+    private void info(String message) {
+        Logger l = log;
+        if (l != null) {
+            l.info(message);
+        } else {
+            System.err.println("INFO  [emulator-wan] " + message);
+        }
+    }
+
+    private void warn(String message, Throwable t) {
+        Logger l = log;
+        if (l != null) {
+            l.warn(message, t);
+        } else {
+            System.err.println("WARN  [emulator-wan] " + message + (t == null ? "" : ": " + t));
+        }
+    }
+
+    private void error(String message, Throwable t) {
+        Logger l = log;
+        if (l != null) {
+            l.error(message, t);
+        } else {
+            System.err.println("ERROR [emulator-wan] " + message + (t == null ? "" : ": " + t));
+        }
     }
 }

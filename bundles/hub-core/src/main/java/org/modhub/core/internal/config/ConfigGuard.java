@@ -14,6 +14,7 @@ import org.modhub.api.health.ComponentHealth;
 import org.modhub.api.health.HealthContributor;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkUtil;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -93,6 +94,12 @@ public class ConfigGuard implements ConfigurationListener, HealthContributor {
      * @throws IllegalArgumentException naming the PID and the field of the first malformed value
      */
     public void check(Class<?> owner, String pid, Map<String, ?> properties) {
+        if (properties == null || !properties.containsKey(Constants.SERVICE_PID)) {
+            // no configuration object: the component runs on its annotation defaults, which cannot
+            // be malformed; skipping here keeps the MetaType documents unparsed on a first boot
+            problems.remove(pid);
+            return;
+        }
         Optional<String> problem = validate(FrameworkUtil.getBundle(owner), pid, null, properties);
         if (problem.isPresent()) {
             problems.put(pid, problem.get());

@@ -146,9 +146,12 @@ public final class SqliteDatabase implements AutoCloseable {
         });
     }
 
-    /** Executes DDL statements separated by ';'. */
+    /**
+     * Executes DDL statements separated by ';' in one transaction: a schema is created whole or not at
+     * all, with one durable commit instead of one per statement (first boot).
+     */
     public void executeScript(String script) {
-        withConnection(c -> {
+        inTransaction(c -> {
             try (Statement s = c.createStatement()) {
                 for (String sql : script.split(";")) {
                     if (!sql.isBlank()) {

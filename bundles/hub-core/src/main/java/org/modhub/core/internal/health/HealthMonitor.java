@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.modhub.api.health.ComponentHealth;
@@ -16,7 +17,8 @@ import org.modhub.api.health.HealthState;
 import org.modhub.api.health.HubHealth;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceListener;
+import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -48,6 +50,10 @@ public class HealthMonitor implements HubHealth {
     private final List<HealthContributor> contributors = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService timer;
     private volatile Duration readyAfter;
+    /** Set by any service event: components that become active usually register or get services. */
+    private final AtomicBoolean changed = new AtomicBoolean(true);
+    private final ServiceListener changes = e -> changed.set(true);
+    private long lastFullCheck;
 
     @Activate
     public HealthMonitor(BundleContext context, @Reference ServiceComponentRuntime scr,
@@ -60,11 +66,13 @@ public class HealthMonitor implements HubHealth {
             t.setDaemon(true);
             return t;
         });
+        context.addServiceListener(changes);
         timer.scheduleWithFixedDelay(this::checkReady, 0, 10, TimeUnit.MILLISECONDS);
     }
 
     @Deactivate
     void deactivate() {
+        removeChangeListener();
         timer.shutdownNow();
     }
 
@@ -87,11 +95,19 @@ public class HealthMonitor implements HubHealth {
                 return;
             }
             for (Bundle b : context.getBundles()) {
-                boolean fragment = b.getHeaders("").get(Constants.FRAGMENT_HOST) != null;
+                BundleRevision revision = b.adapt(BundleRevision.class);
+                boolean fragment = revision != null && (revision.getTypes() & BundleRevision.TYPE_FRAGMENT) != 0;
                 if (!fragment && b.getState() != Bundle.ACTIVE) {
                     return;
                 }
             }
+            // DS's DTOs cost a walk over every component: look again only after a service event,
+            // or every 50 ms for components that become active without one
+            long now = System.nanoTime();
+            if (!changed.getAndSet(false) && now - lastFullCheck < 50_000_000L) {
+                return;
+            }
+            lastFullCheck = now;
             for (ComponentHealth c : componentStates()) {
                 if (c.state() != HealthState.UP) {
                     return;
@@ -105,7 +121,16 @@ public class HealthMonitor implements HubHealth {
         String line = "modhub READY in " + ms + " ms";
         System.out.println(line);
         log.info(line);
+        removeChangeListener();
         timer.shutdown();
+    }
+
+    private void removeChangeListener() {
+        try {
+            context.removeServiceListener(changes);
+        } catch (IllegalStateException stopping) {
+            // the bundle context is no longer valid
+        }
     }
 
     /** DS's view of each modhub component. */

@@ -1,0 +1,94 @@
+package org.modhub.mbus.link.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fazecast.jSerialComm.SerialPort;
+import java.io.FileOutputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.modhub.api.common.Eui64;
+import org.modhub.api.han.DeviceLogEntry;
+import org.modhub.api.han.DeviceType;
+import org.modhub.api.metering.ObisCode;
+import org.openmuc.jmbus.wireless.WMBusConnection;
+import org.openmuc.jmbus.wireless.WMBusConnection.WMBusManufacturer;
+import org.openmuc.jmbus.wireless.WMBusMode;
+
+/**
+ * The transceiver path: jMBus's Amber driver over the hub's jSerialComm transport on one end of a
+ * socat pty pair; the test plays the transceiver on the other end (it takes the driver's set-up
+ * commands and then sends received telegrams, each followed by an RSSI octet, as an Amber module in
+ * its default output format does).
+ */
+class WirelessTransceiverTest {
+    @Test
+    void telegramsFromAnAmberTransceiverReachTheMeteringStore(@TempDir Path dir) throws Exception {
+        Path radio = dir.resolve("radio");
+        Path hub = dir.resolve("hub");
+        Process socat = new ProcessBuilder("socat", "pty,raw,echo=0,link=" + radio + ",mode=666",
+                "pty,raw,echo=0,link=" + hub + ",mode=666").redirectErrorStream(true).redirectOutput(dir.resolve("socat.log").toFile())
+                .start();
+        WMBusConnection connection = null;
+        try {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!(Files.exists(radio) && Files.exists(hub))) {
+                if (!socat.isAlive() || System.nanoTime() > end) {
+                    throw new AssertionError("socat made no ptys: " + Files.readString(dir.resolve("socat.log")));
+                }
+                Thread.sleep(20);
+            }
+            Eui64 gas = Eui64.parse("1593123456783303");
+            Eui64 water = Eui64.parse("3265133463761707");
+            Fakes.Devices devices = new Fakes.Devices();
+            Fakes.Metering metering = new Fakes.Metering();
+            Fakes.Events events = new Fakes.Events();
+            Fakes.State state = new Fakes.State();
+            devices.add(DeviceLogEntry.withKeyReference(gas, DeviceType.GAS_METER, "gas-7"));
+            devices.add(DeviceLogEntry.withKeyReference(water, DeviceType.WATER_METER, "none"));
+            KeyStore store = new KeyStore(state, "a test secret of enough length".toCharArray(), new SecureRandom());
+            store.put("gas-7", TelegramVectorsTest.hex("000102030405060708090A0B0C0D0E0F"));
+            MbusKeys keys = new MbusKeys(store);
+            MeterSink sink = new MeterSink("wmbus", devices, metering, state, () -> events, () -> keys);
+            WirelessReceiver receiver = new WirelessReceiver(sink, false, Clock.systemUTC());
+            connection = CapturingTransport.serial(hub.toString(), 9600, SerialPort.NO_PARITY, 500)
+                    .connectWireless(WMBusManufacturer.AMBER, WMBusMode.T, new ReceiverListener(receiver, e -> { }));
+            int before;
+            try (OutputStream out = new FileOutputStream(radio.toFile())) {
+                // the plain S1 telegram until it arrives (the driver discards "noise" for a while after
+                // its set-up commands; a repeat only stores the same reading again)
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (metering.latest(water, ObisCode.parse("8.0.1.0.0.255")).isEmpty() && System.nanoTime() < deadline) {
+                    out.write(TelegramVectorsTest.hex(TelegramVectorsTest.S1 + "C8"));
+                    out.flush();
+                    Thread.sleep(500);
+                }
+                before = events.events.size();
+                // the driver is receiving now: the mode-7 telegram once (a repeat would be a replay)
+                out.write(TelegramVectorsTest.hex(TelegramVectorsTest.OMS_MODE7 + "D0"));
+                out.flush();
+                while (metering.latest(gas, ObisCode.parse("7.0.3.0.0.255")).isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+            }
+            assertEquals(14004, metering.latest(water, ObisCode.parse("8.0.1.0.0.255")).orElseThrow(
+                    () -> new AssertionError("no water reading; events " + events.events)).raw());
+            assertEquals(2850427, metering.latest(gas, ObisCode.parse("7.0.3.0.0.255")).orElseThrow(
+                    () -> new AssertionError("no gas reading; events " + events.events)).raw());
+            assertEquals(before, events.events.size(), events.events.toString());
+        } finally {
+            if (connection != null) {
+                connection.close();
+            }
+            socat.destroy();
+            if (!socat.waitFor(5, TimeUnit.SECONDS)) {
+                socat.destroyForcibly();
+            }
+        }
+    }
+}
