@@ -2,7 +2,7 @@
  * HAN SPI: HAN networks and devices, and the device log (the whitelist of devices allowed on the HAN).
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.modhub.api.han;
 
 import org.osgi.annotation.bundle.Export;

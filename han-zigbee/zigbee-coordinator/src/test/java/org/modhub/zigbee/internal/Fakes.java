@@ -1,0 +1,212 @@
+package org.modhub.zigbee.internal;
+
+import java.lang.reflect.Proxy;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.modhub.api.common.Eui64;
+import org.modhub.api.event.EventLog;
+import org.modhub.api.event.EventQuery;
+import org.modhub.api.event.HubEvent;
+import org.modhub.api.gas.GasProxy;
+import org.modhub.api.gas.GasPush;
+import org.modhub.api.gas.LogEntry;
+import org.modhub.api.gas.MirrorRead;
+import org.modhub.api.han.DeviceLog;
+import org.modhub.api.han.DeviceLogEntry;
+import org.modhub.api.metering.MeteringStore;
+import org.modhub.api.metering.ProfileSample;
+import org.modhub.api.metering.Reading;
+import org.modhub.api.metering.ReadingQuery;
+import org.modhub.api.store.StateStore;
+import org.osgi.service.log.Logger;
+
+/** In-memory stand-ins for the hub-core services and the gas mirror, following their contracts. */
+final class Fakes {
+    private Fakes() {
+    }
+
+    static Logger logger() {
+        return (Logger) Proxy.newProxyInstance(Fakes.class.getClassLoader(), new Class<?>[] {Logger.class},
+                (p, m, a) -> m.getReturnType() == boolean.class ? Boolean.FALSE : null);
+    }
+
+    static final class Events implements EventLog {
+        final List<HubEvent> events = new CopyOnWriteArrayList<>();
+
+        @Override
+        public HubEvent log(HubEvent event) {
+            events.add(event);
+            return event;
+        }
+
+        @Override
+        public List<HubEvent> query(EventQuery query) {
+            return List.copyOf(events);
+        }
+
+        long count(String code) {
+            return events.stream().filter(e -> e.code().equals(code)).count();
+        }
+    }
+
+    static final class Metering implements MeteringStore {
+        final List<Reading> readings = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void record(Collection<Reading> rs) {
+            readings.addAll(rs);
+        }
+
+        @Override
+        public void recordProfile(Collection<ProfileSample> samples) {
+        }
+
+        @Override
+        public Optional<Reading> latest(Eui64 device, org.modhub.api.metering.ObisCode measurand) {
+            Reading last = null;
+            for (Reading r : readings) {
+                if (r.device().equals(device) && r.measurand().equals(measurand)) {
+                    last = r;
+                }
+            }
+            return Optional.ofNullable(last);
+        }
+
+        @Override
+        public List<Reading> readings(ReadingQuery query) {
+            return List.copyOf(readings);
+        }
+
+        @Override
+        public List<ProfileSample> profile(ReadingQuery query) {
+            return List.of();
+        }
+    }
+
+    static final class State implements StateStore {
+        final Map<String, byte[]> values = new ConcurrentHashMap<>();
+
+        @Override
+        public Optional<byte[]> get(String ns, String key) {
+            return Optional.ofNullable(values.get(ns + "|" + key)).map(byte[]::clone);
+        }
+
+        @Override
+        public void put(String ns, String key, byte[] value) {
+            values.put(ns + "|" + key, value.clone());
+        }
+
+        @Override
+        public synchronized boolean compareAndSet(String ns, String key, byte[] expected, byte[] value) {
+            byte[] current = values.get(ns + "|" + key);
+            if (expected == null ? current != null : current == null || !Arrays.equals(current, expected)) {
+                return false;
+            }
+            values.put(ns + "|" + key, value.clone());
+            return true;
+        }
+
+        @Override
+        public boolean remove(String ns, String key) {
+            return values.remove(ns + "|" + key) != null;
+        }
+
+        @Override
+        public Map<String, byte[]> entries(String ns) {
+            Map<String, byte[]> out = new LinkedHashMap<>();
+            values.keySet().stream().filter(k -> k.startsWith(ns + "|")).sorted(Comparator.naturalOrder())
+                    .forEach(k -> out.put(k.substring(ns.length() + 1), values.get(k).clone()));
+            return out;
+        }
+    }
+
+    static final class Devices implements DeviceLog {
+        final Map<Eui64, DeviceLogEntry> entries = new ConcurrentHashMap<>();
+
+        @Override
+        public void add(DeviceLogEntry entry) {
+            entries.put(entry.device(), entry);
+        }
+
+        @Override
+        public boolean remove(Eui64 device) {
+            return entries.remove(device) != null;
+        }
+
+        @Override
+        public Optional<DeviceLogEntry> find(Eui64 device) {
+            return Optional.ofNullable(entries.get(device));
+        }
+
+        @Override
+        public List<DeviceLogEntry> entries() {
+            List<DeviceLogEntry> l = new ArrayList<>(entries.values());
+            l.sort(Comparator.comparing(DeviceLogEntry::added).thenComparing(DeviceLogEntry::device));
+            return l;
+        }
+
+        @Override
+        public int capacity() {
+            return 32;
+        }
+    }
+
+    /** Keeps the pushes; reads answer from the last one. */
+    static final class Gas implements GasProxy {
+        final List<GasPush> pushes = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void accept(GasPush push) {
+            pushes.add(push);
+        }
+
+        @Override
+        public Optional<MirrorRead> read(Eui64 meter) {
+            GasPush last = null;
+            for (GasPush p : pushes) {
+                if (p.meter().equals(meter)) {
+                    last = p;
+                }
+            }
+            if (last == null) {
+                return Optional.empty();
+            }
+            return Optional.of(new MirrorRead(meter, last.capturedAt(), Duration.between(last.capturedAt(), Instant.now()),
+                    false, last.volume(), last.todayEnergyWh(), last.todayCostMinor()));
+        }
+
+        @Override
+        public List<ProfileSample> halfHourly(Eui64 meter, Instant from, Instant to) {
+            return List.of();
+        }
+
+        @Override
+        public List<Reading> dailyReads(Eui64 meter) {
+            return List.of();
+        }
+
+        @Override
+        public void log(Eui64 meter, LogEntry entry) {
+        }
+
+        @Override
+        public List<LogEntry> log(Eui64 meter, LogEntry.Kind kind) {
+            return List.of();
+        }
+
+        static BigDecimal unused() {
+            return BigDecimal.ZERO;
+        }
+    }
+}
