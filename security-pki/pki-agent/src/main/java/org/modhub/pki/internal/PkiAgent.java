@@ -239,6 +239,21 @@ public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, 
     }
 
     @Override
+    public CommandVerifier.Checked check(byte[] signedCommand) throws SecurityCheckException {
+        return verification.check(signedCommand);
+    }
+
+    @Override
+    public CompletionStage<Envelope> accept(CommandVerifier.Checked checked) {
+        return verification.accept(checked);
+    }
+
+    /** Lets the counter writer thread end once idle; for the component going away. */
+    public void close() {
+        verification.close();
+    }
+
+    @Override
     public Set<RemotePartyRole> rolesFor(int messageCode) {
         return verification.policy().rolesFor(messageCode);
     }
