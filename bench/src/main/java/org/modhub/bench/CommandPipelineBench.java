@@ -177,7 +177,7 @@ public final class CommandPipelineBench {
                 }
             };
             HubMessageRouter router = new HubMessageRouter(outbox, state, events, new ConfigGuard(context, logger()),
-                    logger(), context, config(HubMessageRouter.Config.class, Map.of("commandWorkers", WORKERS))), Map.of());
+                    logger(), context, config(HubMessageRouter.Config.class, Map.of("commandWorkers", WORKERS)), Map.of());
             router.setVerifier(pki);
             router.setSigner(pki);
             byte[] answer = "ok".getBytes(StandardCharsets.UTF_8);
