@@ -37,6 +37,8 @@ import org.modhub.api.messaging.MessageRouter;
 import org.modhub.api.messaging.MessageType;
 import org.modhub.api.messaging.OutboundMessage;
 import org.modhub.api.messaging.Outbox;
+import org.modhub.api.messaging.PreparedAlert;
+import org.modhub.api.security.SignedEnvelopeCodec;
 import org.modhub.api.security.CommandVerifier;
 import org.modhub.api.security.MessageSigner;
 import org.modhub.api.security.SecurityCheckException;
@@ -607,6 +609,58 @@ public class HubMessageRouter implements MessageRouter {
                 alert.dateTime(), alert.messageCode(), alert.payload());
         outbox.enqueue(new OutboundMessage(stamped.messageId(), ALERT_TOPIC, priority, 1, stamped.dateTime(),
                 wire(stamped)));
+    }
+
+    @Override
+    public PreparedAlert prepareAlert(Envelope alert, Instant due) {
+        if (alert.type() != MessageType.ALERT) {
+            throw new IllegalArgumentException("not an alert: " + alert.type());
+        }
+        if (!alert.originator().equals(hubId)) {
+            return new PreparedAlert(alert, EnvelopeCodec.encode(alert), false);
+        }
+        long dueMicros = Math.multiplyExact(due.getEpochSecond(), 1_000_000L) + due.getNano() / 1_000;
+        Envelope stamped = new Envelope(alert.messageId(), MessageType.ALERT, hubId, counter.reserve(dueMicros),
+                alert.recipient(), alert.dateTime(), alert.messageCode(), alert.payload());
+        MessageSigner s = signer;
+        if (s != null) {
+            try {
+                return new PreparedAlert(stamped, s.sign(stamped), true);
+            } catch (RuntimeException e) {
+                log.error("signing prepared {} failed; it is signed when sent", stamped, e);
+            }
+        }
+        return new PreparedAlert(stamped, EnvelopeCodec.encode(stamped), false);
+    }
+
+    /**
+     * Sends a prepared alert as is when its counter is still the next in line and its signature (if
+     * a signer is present) was made ahead; else stamps and signs it now like any alert. The wire
+     * bytes must be the prepared envelope's own (a mismatch is refused).
+     */
+    @Override
+    public void alert(PreparedAlert prepared, int priority) {
+        Envelope e = prepared.envelope();
+        byte[] bytes = prepared.wire();
+        Envelope carried;
+        try {
+            carried = prepared.signed() ? SignedEnvelopeCodec.decode(bytes).envelope() : EnvelopeCodec.decode(bytes);
+        } catch (MalformedMessageException x) {
+            throw new IllegalArgumentException("prepared alert's wire form does not decode: " + x.getMessage(), x);
+        }
+        if (!carried.messageId().equals(e.messageId()) || !carried.originator().equals(e.originator())
+                || carried.originatorCounter() != e.originatorCounter() || carried.messageCode() != e.messageCode()
+                || carried.type() != MessageType.ALERT || !java.util.Arrays.equals(carried.payload(), e.payload())) {
+            throw new IllegalArgumentException("prepared alert's wire form is not its envelope");
+        }
+        if (e.originator().equals(hubId)) {
+            boolean asIs = (prepared.signed() || signer == null) && counter.claim(e.originatorCounter());
+            if (!asIs) {
+                alert(e, priority); // re-stamped above everything issued since, signed now
+                return;
+            }
+        }
+        outbox.enqueue(new OutboundMessage(e.messageId(), ALERT_TOPIC, priority, 1, e.dateTime(), bytes));
     }
 
     /** The hub's own originator counter. */

@@ -452,4 +452,64 @@ class HubMessageRouterTest {
         assertEquals(originators * perOriginator, responses);
         assertEquals(2, alerts, "the replay and the forgery were alerted");
     }
+
+    static Envelope hubAlert(String id) {
+        return new Envelope(id, MessageType.ALERT, HUB, 0, HEAD_END, Instant.now(), 0x8F34, new byte[] {9});
+    }
+
+    @Test
+    void aPreparedAlertLeavesExactlyAsSignedWhenNothingWasIssuedAboveItsCounter() throws Exception {
+        router.setSigner(SIGNER);
+        router.alert(hubAlert("before"), 1);
+        long before = SignedEnvelopeCodec.decode(sent.get(0).payload()).envelope().originatorCounter();
+        org.modhub.api.messaging.PreparedAlert prepared = router.prepareAlert(hubAlert("gasp"),
+                Instant.now().plusSeconds(180));
+        assertTrue(prepared.signed());
+        long reserved = prepared.envelope().originatorCounter();
+        assertTrue(reserved > before);
+        // alerts issued meanwhile stay below the reserved counter
+        router.alert(hubAlert("meanwhile"), 1);
+        long meanwhile = SignedEnvelopeCodec.decode(sent.get(1).payload()).envelope().originatorCounter();
+        assertTrue(meanwhile > before && meanwhile < reserved, meanwhile + " between " + before + " and " + reserved);
+        router.alert(prepared, OutboundMessage.PRIORITY_HIGHEST);
+        assertArrayEquals(prepared.wire(), sent.get(2).payload(), "sent exactly as prepared and signed");
+        assertEquals(OutboundMessage.PRIORITY_HIGHEST, sent.get(2).priority());
+        // and everything after it is above it
+        router.alert(hubAlert("after"), 1);
+        assertTrue(SignedEnvelopeCodec.decode(sent.get(3).payload()).envelope().originatorCounter() > reserved);
+    }
+
+    @Test
+    void aPreparedAlertIsStampedAgainWhenACounterAboveItWasIssued() throws Exception {
+        router.setSigner(SIGNER);
+        org.modhub.api.messaging.PreparedAlert first = router.prepareAlert(hubAlert("a"), Instant.now().plusSeconds(60));
+        org.modhub.api.messaging.PreparedAlert later = router.prepareAlert(hubAlert("b"), Instant.now().plusSeconds(120));
+        router.alert(later, 0);
+        assertArrayEquals(later.wire(), sent.get(0).payload());
+        router.alert(first, 0); // its counter is below one already sent: re-stamped above it
+        Envelope resent = SignedEnvelopeCodec.decode(sent.get(1).payload()).envelope();
+        assertEquals("a", resent.messageId());
+        assertTrue(resent.originatorCounter() > later.envelope().originatorCounter());
+        // prepared unsigned, a signer present at send time: signed when sent
+        router.unsetSigner(SIGNER);
+        org.modhub.api.messaging.PreparedAlert unsigned = router.prepareAlert(hubAlert("c"), Instant.now().plusSeconds(300));
+        assertTrue(!unsigned.signed());
+        router.setSigner(SIGNER);
+        router.alert(unsigned, 0);
+        assertEquals((byte) 0x77, SignedEnvelopeCodec.decode(sent.get(2).payload()).signature()[0]);
+        // wire bytes that are not the envelope's are refused
+        org.modhub.api.messaging.PreparedAlert forged = new org.modhub.api.messaging.PreparedAlert(hubAlert("d"),
+                EnvelopeCodec.encode(hubAlert("e")), false);
+        assertThrows(IllegalArgumentException.class, () -> router.alert(forged, 0));
+    }
+
+    @Test
+    void reservedCountersSurviveARestart() {
+        HubCounter a = new HubCounter(state);
+        long due = (System.currentTimeMillis() + 3_600_000L) * 1000;
+        long reserved = a.reserve(due);
+        assertEquals(due, reserved);
+        HubCounter b = new HubCounter(state);
+        assertTrue(b.next() > reserved, "a restarted counter starts above every reservation");
+    }
 }
