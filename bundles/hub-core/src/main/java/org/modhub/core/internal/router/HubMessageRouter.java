@@ -426,16 +426,17 @@ public class HubMessageRouter implements MessageRouter {
             handlerStage = lane.handled.thenCombineAsync(durable, (x, command) -> invoke(command), workers);
             lane.handled = handlerStage.handle((r, e) -> null);
         }
-        CompletableFuture<Envelope> refused = durable.handle((command, failure) -> failure).thenApplyAsync(failure -> {
-            if (failure != null) {
-                refusedByVerifier(bytes, unwrap(failure));
-            }
-            return null;
-        }, responders);
         CompletableFuture<Envelope> answered = handlerStage.thenCompose(stage -> stage.handle((r, f) -> new Object[] {r, f}))
                 .thenCombine(durable, (rf, command) -> new Object[] {command, rf[0], rf[1]})
                 .thenApplyAsync(a -> respond((Envelope) a[0], (Envelope) a[1], (Throwable) a[2]), responders);
-        return CompletableFuture.allOf(refused, answered.handle((r, e) -> null));
+        // a refusal is alerted on the responder pool; an accepted command costs no extra hand-over
+        return answered.handle((r, e) -> durable.isCompletedExceptionally() ? durable : null).thenCompose(failed -> {
+            if (failed == null) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return failed.handle((c, failure) -> failure).thenAcceptAsync(failure -> refusedByVerifier(bytes, unwrap(failure)),
+                    responders);
+        });
     }
 
     private static Throwable unwrap(Throwable t) {
