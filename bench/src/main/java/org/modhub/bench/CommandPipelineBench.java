@@ -95,19 +95,25 @@ public final class CommandPipelineBench {
         double[][] raw1 = new double[RUNS][];
         System.err.printf("%d commands per run, %d router workers, head-end window %d, %d runs%n", COMMANDS, WORKERS,
                 WINDOW, RUNS);
-        // warm-up, not counted
-        runPipeline(root.resolve("warm"), "FULL", supplierKeys, COMMANDS / 2);
-        runRaw(supplierKeys, COMMANDS / 2, WORKERS);
-        runRaw(supplierKeys, COMMANDS / 2, 1);
+        // warm-up, not counted: every path run in full, so the JIT has compiled it
+        System.err.println("warm-up (not counted):");
+        runPipeline(root.resolve("warm"), "FULL", supplierKeys, COMMANDS);
+        runPipeline(root.resolve("warm2"), "NORMAL", supplierKeys, COMMANDS);
+        runRaw(supplierKeys, COMMANDS, WORKERS);
+        runRaw(supplierKeys, COMMANDS, 1);
         for (int r = 0; r < RUNS; r++) {
+            // the peer brackets the pipeline (before and after, averaged): on a shared machine the load
+            // changes within seconds, and a peer measured only on one side would be biased
+            double[] before = runRaw(supplierKeys, COMMANDS, WORKERS);
             pipeline[r] = runPipeline(root.resolve("full" + r), "FULL", supplierKeys, COMMANDS);
-            raw[r] = runRaw(supplierKeys, COMMANDS, WORKERS);
+            double[] after = runRaw(supplierKeys, COMMANDS, WORKERS);
+            raw[r] = new double[] {(before[0] + after[0]) / 2, (before[1] + after[1]) / 2, (before[2] + after[2]) / 2};
             pipelineNormal[r] = runPipeline(root.resolve("normal" + r), "NORMAL", supplierKeys, COMMANDS);
             raw1[r] = runRaw(supplierKeys, COMMANDS, 1);
-            System.err.printf("run %d: pipeline %.0f/s p99 %.2f ms; pipeline (store NORMAL) %.0f/s p99 %.2f ms; "
-                    + "raw verify+sign on %d threads %.0f/s p99 %.2f ms; on 1 thread %.0f/s p99 %.2f ms%n", r + 1,
-                    pipeline[r][0], pipeline[r][1], pipelineNormal[r][0], pipelineNormal[r][1], WORKERS, raw[r][0],
-                    raw[r][1], raw1[r][0], raw1[r][1]);
+            System.err.printf("run %d: pipeline %.0f/s p99 %.2f ms cpu %.0f us/cmd; pipeline (store NORMAL) %.0f/s "
+                    + "p99 %.2f ms; raw verify+sign on %d threads %.0f/s p99 %.2f ms cpu %.0f us/cmd; on 1 thread %.0f/s "
+                    + "p99 %.2f ms%n", r + 1, pipeline[r][0], pipeline[r][1], pipeline[r][2], pipelineNormal[r][0],
+                    pipelineNormal[r][1], WORKERS, raw[r][0], raw[r][1], raw[r][2], raw1[r][0], raw1[r][1]);
         }
         String peer = "ecdsa_p256.verify_sign." + WORKERS + "threads";
         figure("command_pipeline.rate", median(pipeline, 0), "cmd/s", peer, median(raw, 0));
@@ -116,6 +122,9 @@ public final class CommandPipelineBench {
         figure("command_pipeline.store_normal.p99", median(pipelineNormal, 1), "ms", peer + ".p99", median(raw, 1));
         figure("command_pipeline.rate_vs_one_thread", median(pipeline, 0), "cmd/s", "ecdsa_p256.verify_sign.1thread",
                 median(raw1, 0));
+        // CPU time the process spent per command: what the pipeline costs beyond its crypto, whatever
+        // else the machine is doing
+        figure("command_pipeline.cpu_per_command", median(pipeline, 2), "us", "ecdsa_p256.verify_sign.cpu", median(raw, 2));
         deleteTree(root);
     }
 
@@ -192,17 +201,25 @@ public final class CommandPipelineBench {
             HeadEndSession.InboundListener in = listeners.get(0);
             List<byte[]> cmds = commands(supplierKeys, n);
             long[] sentAt = new long[n];
+            long cpuStart = 0;
+            long hubStart = 0;
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 if (!window.tryAcquire(30, java.util.concurrent.TimeUnit.SECONDS)) {
                     throw new IllegalStateException("no response within 30 s; " + responses.get() + " answered");
                 }
                 sentAt[i] = System.nanoTime();
+                if (i == 0) {
+                    cpuStart = cpu();
+                    hubStart = hubThreadCpu();
+                }
                 in.received("hub/command", cmds.get(i));
             }
             if (!window.tryAcquire(WINDOW, 30, java.util.concurrent.TimeUnit.SECONDS)) {
                 throw new IllegalStateException("only " + responses.get() + " of " + n + " commands were answered");
             }
+            long cpuUsed = cpu() - cpuStart;
+            long hubThreads = hubThreadCpu() - hubStart;
             long end = 0;
             long[] lat = new long[n];
             for (int i = 0; i < n; i++) {
@@ -219,7 +236,9 @@ public final class CommandPipelineBench {
             if (durable.stats().pending() != n) {
                 throw new IllegalStateException(durable.stats().pending() + " messages in the outbox, not " + n);
             }
-            return new double[] {n / ((end - start) / 1e9), p99(lat)};
+            System.err.printf("  %s: process cpu %.0f us/cmd, of which the hub's threads (router, pki, outbox, session) "
+                    + "%.0f us/cmd; the rest is the JVM's (JIT, GC)%n", durability, cpuUsed / 1e3 / n, hubThreads / 1e3 / n);
+            return new double[] {n / ((end - start) / 1e9), p99(lat), cpuUsed / 1e3 / n};
         } finally {
             store.close();
         }
@@ -235,6 +254,7 @@ public final class CommandPipelineBench {
         byte[] response = EnvelopeCodec.encode(new Envelope("r-1", MessageType.RESPONSE, HUB, 1, SUPPLIER, Instant.now(),
                 1, "ok".getBytes(StandardCharsets.UTF_8)));
         long[] lat = new long[n];
+        long cpuStart = cpu();
         java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         Runnable work = () -> {
             SecureRandom random = new SecureRandom(); // one per thread: the peer shares nothing
@@ -259,13 +279,32 @@ public final class CommandPipelineBench {
             t.join();
         }
         long total = System.nanoTime() - start;
-        return new double[] {n / (total / 1e9), p99(lat)};
+        return new double[] {n / (total / 1e9), p99(lat), (cpu() - cpuStart) / 1e3 / n};
     }
 
     private static double pct(long[] nanos, int p) {
         long[] s = nanos.clone();
         Arrays.sort(s);
         return s[(int) Math.ceil(s.length * p / 100.0) - 1] / 1e6;
+    }
+
+    /** CPU time of the hub's threads (modhub-*) and the session's (main) so far (ns). */
+    private static long hubThreadCpu() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("modhub") || t.getName().equals("main")) {
+                long c = mx.getThreadCpuTime(t.getId());
+                sum += Math.max(0, c);
+            }
+        }
+        return sum;
+    }
+
+    /** CPU time of this process so far (ns). */
+    private static long cpu() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static double p99(long[] nanos) {
