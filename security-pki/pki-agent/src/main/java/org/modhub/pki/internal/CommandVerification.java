@@ -233,9 +233,12 @@ public final class CommandVerification {
         }
     }
 
-    /** Stops the writer thread once idle (waiting commands are still written). */
+    /**
+     * For the agent going away: nothing to stop. The writer thread ends by itself after a few idle
+     * seconds (so a command still in flight is written, never left waiting on a stopped writer).
+     */
     public void close() {
-        writer.shutdown();
+        // the writer is never shut down: an accept after close still completes
     }
 
     private static final class Counter {

@@ -201,6 +201,8 @@ public class OutboxService implements Outbox, HealthContributor {
         } catch (RuntimeException e) {
             published = CompletableFuture.failedFuture(e);
         }
+        // a session that never answers must not keep the row from the dispatcher
+        published = published.orTimeout(config.deliveryTimeoutMs(), TimeUnit.MILLISECONDS);
         CompletableFuture<Void> committed = new CompletableFuture<>();
         published.thenCombine(committed, (at, x) -> at).whenComplete((at, failure) -> {
             if (failure == null) {

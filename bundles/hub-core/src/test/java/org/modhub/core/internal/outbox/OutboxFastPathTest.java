@@ -159,4 +159,16 @@ class OutboxFastPathTest {
         session.pending.get(0).complete(Instant.now());
         await(() -> outbox.stats().pending() == 0, "delivered");
     }
+
+    @Test
+    void aFastPublishThatNeverAnswersIsHandedBackToTheDispatcher() throws Exception {
+        open(Map.of("deliveryTimeoutMs", 300, "retryMinMs", 10));
+        Session session = new Session();
+        session.autoAck = false; // the first publish never completes
+        outbox.addSession(session, Map.of());
+        outbox.enqueue(message("alert-4", OutboundMessage.PRIORITY_HIGHEST));
+        session.autoAck = true;
+        await(() -> outbox.stats().pending() == 0, "the dispatcher to deliver it after the fast publish timed out");
+        assertTrue(session.published.size() >= 2, session.published.toString());
+    }
 }
