@@ -170,12 +170,18 @@ public class OutboxService implements Outbox, HealthContributor {
 
     @Override
     public void enqueueAll(List<OutboundMessage> messages) {
+        List<String> urgent = new ArrayList<>();
         for (OutboundMessage m : messages) {
-            if (m.priority() == OutboundMessage.PRIORITY_HIGHEST) {
-                urgentPending.add(m.id());
+            if (m.priority() == OutboundMessage.PRIORITY_HIGHEST && urgentPending.add(m.id())) {
+                urgent.add(m.id());
             }
         }
-        queue.enqueueAll(messages);
+        try {
+            queue.enqueueAll(messages);
+        } catch (RuntimeException e) {
+            urgentPending.removeAll(urgent);
+            throw e;
+        }
         wake();
     }
 
