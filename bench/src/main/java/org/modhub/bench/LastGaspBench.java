@@ -23,6 +23,7 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.event.Severity;
 import org.modhub.api.messaging.Envelope;
+import org.modhub.api.messaging.PreparedAlert;
 import org.modhub.api.power.PowerState;
 import org.modhub.api.power.PowerStatus;
 import org.modhub.api.wan.HeadEndSession;
@@ -38,15 +39,19 @@ import org.modhub.lastgasp.internal.ExecutorScheduler;
 import org.modhub.lastgasp.internal.OutageRecord;
 import org.modhub.lastgasp.internal.OutageTracker;
 import org.modhub.lastgasp.internal.Settings;
+import org.modhub.pki.internal.HubKeys;
+import org.modhub.pki.internal.PkiAgent;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.log.Logger;
 
 /**
  * {@code bench/run lastgasp}: from the qualification timer's expiry to the power-outage alert's bytes
  * handed to the WAN session and confirmed (PUBACK) by a local mosquitto, through the real path:
- * {@link OutageTracker} (alert prepared at loss) → hub-core {@link HubMessageRouter#alert} (stamp,
- * encode) → hub-core outbox (durable commit, WAL synchronous=FULL) → outbox dispatcher → a
- * {@link HeadEndSession} over Paho (QoS 1). Peer: a raw Paho QoS 1 publish of the same bytes on the
+ * {@link OutageTracker} (alert prepared at loss: counter reserved and signed by the PKI agent through
+ * {@link HubMessageRouter#prepareAlert}) → hub-core {@link HubMessageRouter#alert(PreparedAlert, int)}
+ * (sent as prepared) → hub-core outbox (priority 0: handed to the connected session at once,
+ * concurrently with its durable commit, WAL synchronous=FULL) → a {@link HeadEndSession} over Paho
+ * (QoS 1). Peer: a raw Paho QoS 1 publish of the same bytes on the
  * same connection, in the same run, interleaved. Between samples the hub is idle (the dispatcher
  * waits on its signal), as it is when power fails.
  */
@@ -56,6 +61,7 @@ public final class LastGaspBench {
     private static final int PORT = Integer.getInteger("bench.mqtt.port", 1883);
     static final Eui64 HUB = Eui64.parse("00-DB-12-34-56-78-90-A4");
     static volatile long queuedAt;
+    static volatile PreparedAlert lastPrepared;
 
     /** A head-end session over one Paho connection, noting when each publish was handed over and acked. */
     static final class PahoSession implements HeadEndSession {
@@ -161,6 +167,10 @@ public final class LastGaspBench {
         OutboxService outbox = new OutboxService(store, guard, log, config(OutboxService.Config.class), Map.of());
         HubMessageRouter router = new HubMessageRouter(outbox, state, events, guard, log, context,
                 config(HubMessageRouter.Config.class), Map.of());
+        // the hub's signer, as when security-pki is present: the outage alert is signed at loss time
+        PkiAgent pki = new PkiAgent(state, events, log, config(PkiAgent.Config.class), dir, HUB.toString(), Map.of(),
+                HubKeys.drbg(), Instant::now);
+        router.setSigner(pki);
 
         MqttAsyncClient client = new MqttAsyncClient("tcp://127.0.0.1:" + PORT, "modhub-bench-" + HUB.toHex(),
                 new MemoryPersistence());
@@ -198,6 +208,19 @@ public final class LastGaspBench {
                 router.alert(alert, priority);
                 queuedAt = System.nanoTime();
             }
+
+            @Override
+            public PreparedAlert prepare(Envelope alert, Instant due) {
+                PreparedAlert p = router.prepareAlert(alert, due);
+                lastPrepared = p;
+                return p;
+            }
+
+            @Override
+            public void alert(PreparedAlert prepared, int priority) {
+                router.alert(prepared, priority);
+                queuedAt = System.nanoTime();
+            }
         };
 
         double[][] perRun = new double[RUNS][];
@@ -232,7 +255,10 @@ public final class LastGaspBench {
                         Thread.sleep(1);
                     }
                     if (rawBytes == null) {
-                        rawBytes = org.modhub.api.messaging.EnvelopeCodec.encode(prepared);
+                        rawBytes = lastPrepared.wire();
+                        if (!lastPrepared.signed() || lastPrepared.envelope().messageCode() != prepared.messageCode()) {
+                            throw new IllegalStateException("the outage alert was not prepared signed");
+                        }
                     }
                     // --- peer: raw Paho QoS 1 publish of the same bytes ---
                     Thread.sleep(2);
@@ -258,7 +284,7 @@ public final class LastGaspBench {
             }
             tracker.stop();
         }
-        System.err.println("alert size on the wire: " + rawBytes.length + " B (envelope with a 30 B payload)");
+        System.err.println("alert size on the wire: " + rawBytes.length + " B (signed envelope with a 30 B payload)");
         double rawP50 = col(perRun, 2);
         double rawP99 = col(perRun, 3);
         figure("lastgasp.expiry_to_puback.p50", col(perRun, 0), "mqtt.raw_publish_qos1.p50", rawP50);

@@ -8,7 +8,7 @@
  * remote-party roles in organisation certificates by {@link RemotePartyRole}.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.modhub.api.security;
 
 import org.osgi.annotation.bundle.Export;

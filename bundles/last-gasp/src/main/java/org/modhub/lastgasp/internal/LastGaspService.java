@@ -15,6 +15,7 @@ import org.modhub.api.health.ComponentHealth;
 import org.modhub.api.health.HealthContributor;
 import org.modhub.api.messaging.Envelope;
 import org.modhub.api.messaging.MessageRouter;
+import org.modhub.api.messaging.PreparedAlert;
 import org.modhub.api.power.PowerMonitor;
 import org.modhub.api.power.PowerStatus;
 import org.modhub.api.store.StateStore;
@@ -112,7 +113,7 @@ public class LastGaspService implements HealthContributor {
         Settings settings = settings(config);
         // each hub its own seed, so a street of hubs spreads its restore alerts
         Random random = new Random(new SecureRandom().nextLong());
-        this.tracker = new OutageTracker(settings, scheduler, random, new StoreSink(), e -> e);
+        this.tracker = new OutageTracker(settings, scheduler, random, new StoreSink(), null);
     }
 
     @Activate
@@ -259,6 +260,16 @@ public class LastGaspService implements HealthContributor {
         @Override
         public void alert(Envelope alert, int priority) {
             router.alert(alert, priority);
+        }
+
+        @Override
+        public PreparedAlert prepare(Envelope alert, Instant due) {
+            return router.prepareAlert(alert, due);
+        }
+
+        @Override
+        public void alert(PreparedAlert prepared, int priority) {
+            router.alert(prepared, priority);
         }
     }
 }

@@ -10,6 +10,7 @@ import org.modhub.api.event.Severity;
 import org.modhub.api.messaging.Envelope;
 import org.modhub.api.messaging.MessageType;
 import org.modhub.api.messaging.OutboundMessage;
+import org.modhub.api.messaging.PreparedAlert;
 import org.modhub.api.power.PowerState;
 import org.modhub.api.power.PowerStatus;
 import org.modhub.lastgasp.internal.OutageAlertPayload.Kind;
@@ -20,10 +21,11 @@ import org.modhub.lastgasp.internal.OutageRecord.Phase;
  * run a hundred times side by side.
  *
  * <ul>
- * <li>Mains lost: the record is persisted at once, the power-outage alert is built (and, once a
- * signer exists, signed) right away, and a qualification timer starts. If power is still off when it
- * expires, the prepared alert is handed to the router at the highest priority: the only work left on
- * the expiry path is the router's stamping and the outbox commit.</li>
+ * <li>Mains lost: the record is persisted at once, the power-outage alert is built and prepared by the
+ * router right away ({@link Sink#prepare}: counter reserved for the due time, signed when the hub has
+ * a signer), and a qualification timer starts. If power is still off when it expires, the prepared
+ * alert is handed to the router at the highest priority and leaves as prepared: the only work left on
+ * the expiry path is the outbox's fast hand-over to the session and its commit.</li>
  * <li>Power back before qualification: the record stays open for the flap window; a loss within it
  * continues the same record (flaps coalesced). When the window closes, one short-outage event is
  * logged.</li>
@@ -65,6 +67,19 @@ public final class OutageTracker {
 
         /** Queues an alert; durable when it returns; throws if it could not be queued. */
         void alert(Envelope alert, int priority);
+
+        /**
+         * Prepares an alert to be sent at {@code due} exactly as prepared (the router stamps its
+         * counter and signs it now); null when nothing can be prepared, then {@link #alert} is used.
+         */
+        default PreparedAlert prepare(Envelope alert, Instant due) {
+            return null;
+        }
+
+        /** Queues a prepared alert; durable when it returns; throws if it could not be queued. */
+        default void alert(PreparedAlert prepared, int priority) {
+            alert(prepared.envelope(), priority);
+        }
     }
 
     private final Scheduler scheduler;
@@ -76,6 +91,7 @@ public final class OutageTracker {
     private PowerState known;
     private OutageRecord record;
     private Envelope preparedOutageAlert;
+    private PreparedAlert preparedWire;
     private Scheduler.Cancellable timer;
     private long generation;
     private boolean stopped;
@@ -211,11 +227,21 @@ public final class OutageTracker {
     private void armQualification(Instant now) {
         if (record.outageAlertSent()) {
             preparedOutageAlert = null;
+            preparedWire = null;
             cancelTimer();
             return;
         }
         Instant due = record.offSince().plus(settings.qualification());
         preparedOutageAlert = settings.reportOutages() ? buildOutageAlert(record, due) : null;
+        preparedWire = null;
+        if (preparedOutageAlert != null) {
+            try {
+                preparedWire = sink.prepare(preparedOutageAlert, due);
+            } catch (RuntimeException e) {
+                sink.event(POWER_ALERT_FAILED, Severity.WARNING, "power-outage alert could not be prepared ahead ("
+                        + e.getMessage() + "); it is stamped and signed when sent");
+            }
+        }
         arm(due, this::qualificationExpired);
     }
 
@@ -240,7 +266,11 @@ public final class OutageTracker {
             alert = preparedOutageAlert;
             if (alert != null) {
                 try {
-                    sink.alert(alert, OUTAGE_PRIORITY);
+                    if (preparedWire != null) {
+                        sink.alert(preparedWire, OUTAGE_PRIORITY);
+                    } else {
+                        sink.alert(alert, OUTAGE_PRIORITY);
+                    }
                 } catch (RuntimeException e) {
                     sink.event(POWER_ALERT_FAILED, Severity.ERROR, "power-outage alert could not be queued ("
                             + e.getMessage() + "); retrying in " + ALERT_RETRY.toSeconds() + " s");
@@ -252,6 +282,7 @@ public final class OutageTracker {
                     record.flaps(), record.offMillis(), true, record.longOutage(), null);
             record = sent;
             preparedOutageAlert = null;
+            preparedWire = null;
             String detail = "power off since " + sent.offSince() + " for " + settings.qualification().toMillis() + " ms"
                     + (alert != null ? "; power-outage alert " + alert.messageId() + " queued"
                             : "; not reported (outage reporting disabled)");
@@ -286,6 +317,7 @@ public final class OutageTracker {
         long off = Math.max(0, at.toEpochMilli() - record.offSince().toEpochMilli());
         boolean isLong = record.longOutage() || off >= settings.longOutage().toMillis();
         preparedOutageAlert = null;
+        preparedWire = null;
         record = new OutageRecord(record.start(), Phase.RESTORED, record.offSince(), at, record.flaps(),
                 record.offMillis() + off, record.outageAlertSent(), isLong, null);
         if (record.outageAlertSent() || isLong || settings.flapWindow().isZero()) {

@@ -70,6 +70,25 @@ class OutageTrackerTest {
     }
 
     @Test
+    void theRouterPreparesTheOutageAlertAtLossAndTheExpirySendsExactlyThat() throws Exception {
+        sink.prepareAlerts = true;
+        OutageTracker t = started(settings(true));
+        off(t);
+        assertEquals(1, sink.prepared.size(), "prepared (stamped, signed) at loss");
+        assertEquals(T0.plus(QUALIFY).toEpochMilli() * 1000, sink.prepared.get(0).envelope().originatorCounter(),
+                "counter reserved for the due time");
+        clock.advance(QUALIFY);
+        assertEquals(1, sink.preparedSent.size());
+        assertSame(sink.prepared.get(0), sink.preparedSent.get(0), "the prepared alert itself leaves");
+        assertEquals(OutageTracker.OUTAGE_PRIORITY, sink.alerts.get(0).priority());
+        // power back and lost again: a new alert is prepared for the new off period
+        on(t);
+        clock.advance(Duration.ofMinutes(10));
+        off(t);
+        assertEquals(2, sink.prepared.size());
+    }
+
+    @Test
     void outageAlertIsPreparedAtLossAndSentOnlyWhenQualified() throws Exception {
         OutageTracker t = started(settings(true));
         off(t);

@@ -20,6 +20,32 @@ class RecordingSink implements OutageTracker.Sink {
     int writes;
     ManualScheduler clock;
     boolean failAlerts;
+    /** Whether prepare() prepares (as the router does) or returns null (no router preparation). */
+    boolean prepareAlerts;
+    final List<org.modhub.api.messaging.PreparedAlert> prepared = new ArrayList<>();
+    final List<org.modhub.api.messaging.PreparedAlert> preparedSent = new ArrayList<>();
+
+    @Override
+    public org.modhub.api.messaging.PreparedAlert prepare(Envelope alert, java.time.Instant due) {
+        if (!prepareAlerts) {
+            return null;
+        }
+        Envelope stamped = new Envelope(alert.messageId(), alert.type(), alert.originator(), due.toEpochMilli() * 1000,
+                alert.recipient(), alert.dateTime(), alert.messageCode(), alert.payload());
+        org.modhub.api.messaging.PreparedAlert p = new org.modhub.api.messaging.PreparedAlert(stamped,
+                org.modhub.api.messaging.EnvelopeCodec.encode(stamped), false);
+        prepared.add(p);
+        return p;
+    }
+
+    @Override
+    public void alert(org.modhub.api.messaging.PreparedAlert p, int priority) {
+        if (failAlerts) {
+            throw new IllegalStateException("outbox unavailable");
+        }
+        preparedSent.add(p);
+        alerts.add(new Sent(p.envelope(), priority, clock == null ? null : clock.now()));
+    }
 
     @Override
     public void persist(OutageRecord record) {

@@ -234,6 +234,12 @@ public final class Certificates {
      * issuer certificate's key, or the subject's own for a self-signed one: pass {@code issuer} null).
      */
     public static X509Certificate issue(Spec spec, PublicKey subjectKey, X509Certificate issuer, PrivateKey issuerKey) {
+        return issue(spec, subjectKey, issuer, issuerKey, Crypto.BC);
+    }
+
+    /** As {@link #issue(Spec, PublicKey, X509Certificate, PrivateKey)}, signing through {@code signer}. */
+    static X509Certificate issue(Spec spec, PublicKey subjectKey, X509Certificate issuer, PrivateKey issuerKey,
+            java.security.Provider signer) {
         try {
             // RFC 5280 forbids an empty issuer: a self-signed device certificate (empty subject) names
             // itself as issuer "CN=self-signed <entity id>"
@@ -266,7 +272,7 @@ public final class Certificates {
                         .toArray(PolicyInformation[]::new)));
             }
             X509CertificateHolder holder = b.build(
-                    new JcaContentSignerBuilder(SIGNATURE_ALGORITHM).setProvider(Crypto.BC).build(issuerKey));
+                    new JcaContentSignerBuilder(SIGNATURE_ALGORITHM).setProvider(signer).build(issuerKey));
             return new JcaX509CertificateConverter().setProvider(Crypto.BC).getCertificate(holder);
         } catch (IOException | OperatorCreationException | CertificateException e) {
             throw new IllegalStateException("cannot issue certificate", e);
@@ -275,9 +281,15 @@ public final class Certificates {
 
     /** A self-signed device-profile certificate (empty subject) for one of the hub's own keys. */
     public static X509Certificate selfSignedDevice(Eui64 entity, KeyUse use, KeyPair pair, PrivateKey signWith) {
+        return selfSignedDevice(entity, use, pair, signWith, Crypto.BC);
+    }
+
+    /** As {@link #selfSignedDevice(Eui64, KeyUse, KeyPair, PrivateKey)}, signing through {@code signer}. */
+    static X509Certificate selfSignedDevice(Eui64 entity, KeyUse use, KeyPair pair, PrivateKey signWith,
+            java.security.Provider signer) {
         Spec spec = new Spec(new X500Name(new org.bouncycastle.asn1.x500.RDN[0]), entity, use, false, Set.of(),
                 new Date((System.currentTimeMillis() / 1000 - 60) * 1000), NO_EXPIRY,
                 new BigInteger(1, Crypto.keyIdentifier(pair.getPublic())));
-        return issue(spec, pair.getPublic(), null, signWith);
+        return issue(spec, pair.getPublic(), null, signWith, signer);
     }
 }

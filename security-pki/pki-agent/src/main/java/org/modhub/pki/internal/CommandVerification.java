@@ -3,14 +3,23 @@ package org.modhub.pki.internal;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.messaging.Envelope;
 import org.modhub.api.messaging.MalformedMessageException;
 import org.modhub.api.messaging.MessageType;
+import org.modhub.api.security.CommandVerifier;
 import org.modhub.api.security.KeyUse;
 import org.modhub.api.security.RemotePartyRole;
 import org.modhub.api.security.SecurityCheckException;
@@ -21,8 +30,17 @@ import org.modhub.api.store.StateStore;
 
 /**
  * The command verifier's checks (see {@link org.modhub.api.security.CommandVerifier}): everything is
- * checked first, and only then is the originator counter advanced, in one compare-and-set on the
- * state store. Each refusal is written to the audit log.
+ * checked first ({@link #check}, stateless, concurrent), and only then is the originator counter
+ * advanced ({@link #accept}, in arrival order per originator). Each refusal is written to the audit
+ * log.
+ *
+ * <p>Anti-replay with group commit: {@code accept} reserves the counter in memory at once (so the
+ * next command of the originator is judged against it) and hands the durable write to one writer
+ * thread; the stage it returns completes only when a compare-and-set in the state store has stored
+ * a value at least as high. Commands that arrive while a write is in flight are covered by the next
+ * one: one commit per originator per round, however many commands it covers. A reserved counter
+ * that never got stored (crash, store failure) only refuses more: its command never took effect and
+ * the head end may send it again after a restart, when the stored value is the reference again.
  */
 public final class CommandVerification {
     public static final String COUNTERS = "org.modhub.pki.counters";
@@ -35,8 +53,16 @@ public final class CommandVerification {
     private final Supplier<Instant> clock;
     private final Duration validity;
     private final int maxBytes;
-    private final Map<Eui64, Long> lastCounters = new ConcurrentHashMap<>();
-    private final Map<Eui64, Object> locks = new ConcurrentHashMap<>();
+    /** Per originator: reserved and stored counters and the commands waiting for their write. */
+    private final Map<Eui64, Counter> counters = new LinkedHashMap<>();
+    /** One writer thread, started on demand, gone after a few idle seconds. */
+    private final ThreadPoolExecutor writer = new ThreadPoolExecutor(1, 1, 5, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "modhub-pki-counters");
+                t.setDaemon(true);
+                return t;
+            });
+    private boolean writing;
 
     public CommandVerification(Eui64 hubId, TrustState trust, Policy policy, StateStore state, SecurityEvents events,
             Supplier<Instant> clock, Duration validity, int maxBytes) {
@@ -54,12 +80,196 @@ public final class CommandVerification {
         return policy;
     }
 
+    {
+        writer.allowCoreThreadTimeOut(true);
+    }
+
+    /** Both steps, waited for. */
     public Envelope verify(byte[] bytes) throws SecurityCheckException {
+        CompletableFuture<Envelope> done = accept(check(bytes)).toCompletableFuture();
         try {
-            return check(bytes);
+            return done.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the originator counter was stored", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof SecurityCheckException s) {
+                throw s;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** The first step: every check but the counter; refusals are audited. */
+    public CommandVerifier.Checked check(byte[] bytes) throws SecurityCheckException {
+        try {
+            Envelope command = checkAllButCounter(bytes);
+            return new Checked(this, bytes.clone(), command);
         } catch (SecurityCheckException e) {
             events.refused("command", e, originatorOf(bytes));
             throw e;
+        }
+    }
+
+    /**
+     * The second step, in arrival order per originator: refuses a counter not above the last one
+     * reserved, reserves it, and completes once it is stored.
+     */
+    public CompletionStage<Envelope> accept(CommandVerifier.Checked checked) {
+        Checked mine;
+        if (checked instanceof Checked c && c.owner == this) {
+            mine = c;
+        } else {
+            try { // not one of ours: check everything again
+                mine = (Checked) check(checked.bytes());
+            } catch (SecurityCheckException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+        Envelope command = mine.command;
+        Eui64 originator = command.originator();
+        long value = command.originatorCounter();
+        CompletableFuture<Envelope> stored = new CompletableFuture<>();
+        boolean startWriter;
+        synchronized (counters) {
+            Counter c = counters.get(originator);
+            if (c == null) {
+                long last;
+                try {
+                    last = state.get(COUNTERS, originator.toHex()).map(b -> ByteBuffer.wrap(b).getLong()).orElse(-1L);
+                } catch (RuntimeException e) {
+                    return CompletableFuture.failedFuture(e);
+                }
+                c = new Counter(last);
+                counters.put(originator, c);
+            }
+            if (value <= c.reserved) {
+                SecurityCheckException e = new SecurityCheckException(Reason.REPLAYED_COUNTER, "originator counter "
+                        + value + " is not above the last accepted " + c.reserved + " from " + originator);
+                events.refused("command", e, originator);
+                return CompletableFuture.failedFuture(e);
+            }
+            c.reserved = value;
+            c.waiting.add(new Waiter(value, command, stored));
+            startWriter = !writing;
+            writing = true;
+        }
+        if (startWriter) {
+            writer.execute(this::writeWhileReserved);
+        }
+        return stored;
+    }
+
+    /**
+     * The writer: stores the highest reserved counter of every originator with commands waiting, one
+     * compare-and-set each, completes the commands it covers, and goes on while more were reserved.
+     */
+    private void writeWhileReserved() {
+        while (true) {
+            Map<Eui64, long[]> round = new LinkedHashMap<>(); // originator -> {stored, target}
+            synchronized (counters) {
+                for (Map.Entry<Eui64, Counter> e : counters.entrySet()) {
+                    Counter c = e.getValue();
+                    if (!c.waiting.isEmpty()) {
+                        round.put(e.getKey(), new long[] {c.stored, c.reserved});
+                    }
+                }
+                if (round.isEmpty()) {
+                    writing = false;
+                    return;
+                }
+            }
+            for (Map.Entry<Eui64, long[]> e : round.entrySet()) {
+                Eui64 originator = e.getKey();
+                long before = e.getValue()[0];
+                long target = e.getValue()[1];
+                RuntimeException failure = null;
+                boolean written;
+                try {
+                    written = state.compareAndSet(COUNTERS, originator.toHex(),
+                            before < 0 ? null : ByteBuffer.allocate(8).putLong(before).array(),
+                            ByteBuffer.allocate(8).putLong(target).array());
+                } catch (RuntimeException x) {
+                    failure = x;
+                    written = false;
+                }
+                List<Waiter> done = new ArrayList<>();
+                synchronized (counters) {
+                    Counter c = counters.get(originator);
+                    for (Iterator<Waiter> i = c.waiting.iterator(); i.hasNext();) {
+                        Waiter w = i.next();
+                        if (w.counter <= target) {
+                            done.add(w);
+                            i.remove();
+                        }
+                    }
+                    if (written) {
+                        c.stored = target;
+                    } else {
+                        // changed behind our back (or the store failed): judge from the store again
+                        counters.remove(originator);
+                        if (!c.waiting.isEmpty()) {
+                            done.addAll(c.waiting);
+                            c.waiting.clear();
+                        }
+                    }
+                }
+                for (Waiter w : done) {
+                    if (written) {
+                        w.stored.complete(w.command);
+                    } else if (failure != null) {
+                        w.stored.completeExceptionally(failure);
+                    } else {
+                        SecurityCheckException x = new SecurityCheckException(Reason.REPLAYED_COUNTER,
+                                "originator counter of " + originator + " changed concurrently");
+                        events.refused("command", x, originator);
+                        w.stored.completeExceptionally(x);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * For the agent going away: nothing to stop. The writer thread ends by itself after a few idle
+     * seconds (so a command still in flight is written, never left waiting on a stopped writer).
+     */
+    public void close() {
+        // the writer is never shut down: an accept after close still completes
+    }
+
+    private static final class Counter {
+        long reserved;
+        long stored;
+        final List<Waiter> waiting = new ArrayList<>();
+
+        Counter(long stored) {
+            this.reserved = stored;
+            this.stored = stored;
+        }
+    }
+
+    private record Waiter(long counter, Envelope command, CompletableFuture<Envelope> stored) {
+    }
+
+    /** A command that passed {@link #check}, tied to the verification that checked it. */
+    private static final class Checked implements CommandVerifier.Checked {
+        final CommandVerification owner;
+        final byte[] bytes;
+        final Envelope command;
+
+        Checked(CommandVerification owner, byte[] bytes, Envelope command) {
+            this.owner = owner;
+            this.bytes = bytes;
+            this.command = command;
+        }
+
+        @Override
+        public byte[] bytes() {
+            return bytes.clone();
         }
     }
 
@@ -68,7 +278,7 @@ public final class CommandVerification {
         return bytes != null && bytes.length >= 18 ? Eui64.of(ByteBuffer.wrap(bytes, 10, 8).getLong()) : null;
     }
 
-    private Envelope check(byte[] bytes) throws SecurityCheckException {
+    private Envelope checkAllButCounter(byte[] bytes) throws SecurityCheckException {
         if (bytes == null) {
             throw new SecurityCheckException(Reason.MALFORMED, "no bytes");
         }
@@ -122,32 +332,6 @@ public final class CommandVerification {
         if (violation != null) {
             throw new SecurityCheckException(Reason.VALUE_OUT_OF_RANGE, String.format("code 0x%04X: %s", code, violation));
         }
-        advanceCounter(originator, command.originatorCounter());
         return command;
-    }
-
-    private void advanceCounter(Eui64 originator, long counter) throws SecurityCheckException {
-        synchronized (locks.computeIfAbsent(originator, k -> new Object())) {
-            Long last = lastCounters.get(originator);
-            byte[] expected;
-            if (last == null) {
-                Optional<byte[]> stored = state.get(COUNTERS, originator.toHex());
-                expected = stored.orElse(null);
-                last = stored.map(b -> ByteBuffer.wrap(b).getLong()).orElse(-1L);
-            } else {
-                expected = last < 0 ? null : ByteBuffer.allocate(8).putLong(last).array();
-            }
-            if (counter <= last) {
-                throw new SecurityCheckException(Reason.REPLAYED_COUNTER, "originator counter " + counter
-                        + " is not above the last accepted " + last + " from " + originator);
-            }
-            if (!state.compareAndSet(COUNTERS, originator.toHex(), expected, ByteBuffer.allocate(8).putLong(counter)
-                    .array())) {
-                lastCounters.remove(originator);
-                throw new SecurityCheckException(Reason.REPLAYED_COUNTER, "originator counter of " + originator
-                        + " changed concurrently");
-            }
-            lastCounters.put(originator, counter);
-        }
     }
 }

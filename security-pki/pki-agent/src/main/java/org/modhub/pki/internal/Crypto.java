@@ -123,6 +123,21 @@ public final class Crypto {
         return Arrays.copyOf(sha256(point), 8);
     }
 
+    /** A DER ECDSA signature (SEQUENCE of r, s) as raw r ‖ s of 32 bytes each. */
+    static byte[] derToRaw(byte[] der) {
+        org.bouncycastle.asn1.ASN1Sequence seq = org.bouncycastle.asn1.ASN1Sequence.getInstance(der);
+        byte[] out = new byte[64];
+        for (int i = 0; i < 2; i++) {
+            byte[] v = org.bouncycastle.util.BigIntegers.asUnsignedByteArray(
+                    org.bouncycastle.asn1.ASN1Integer.getInstance(seq.getObjectAt(i)).getPositiveValue());
+            if (v.length > 32) {
+                throw new IllegalArgumentException("not a P-256 signature");
+            }
+            System.arraycopy(v, 0, out, i * 32 + 32 - v.length, v.length);
+        }
+        return out;
+    }
+
     /** Constant-time comparison. */
     public static boolean same(byte[] a, byte[] b) {
         return MessageDigest.isEqual(a, b);

@@ -13,6 +13,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyStore;
+import java.security.KeyStoreException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
@@ -61,6 +62,9 @@ public final class HubKeys {
     private final Map<KeyUse, PrivateKey> privateKeys = new EnumMap<>(KeyUse.class);
     private final Map<KeyUse, X509Certificate> certificates = new EnumMap<>(KeyUse.class);
     private final boolean created;
+    /** The PKCS#11 provider of the token holding the keys; null for the PKCS#12 file. */
+    private final java.security.Provider token;
+    private final KeyStore tokenStore;
 
     /**
      * Opens the key store in {@code dir}, or creates it with fresh keys if there is none.
@@ -75,6 +79,8 @@ public final class HubKeys {
         this.password = password.clone();
         this.random = random;
         this.nonces = nonceDrbg();
+        this.token = null;
+        this.tokenStore = null;
         Files.createDirectories(dir);
         if (Files.exists(file)) {
             load();
@@ -82,6 +88,103 @@ public final class HubKeys {
         } else {
             generate();
             created = true;
+        }
+    }
+
+    private HubKeys(Eui64 entityId, java.security.Provider token, char[] pin, SecureRandom random)
+            throws SecurityCheckException {
+        this.entityId = entityId;
+        this.file = null;
+        this.password = new char[0];
+        this.random = random;
+        this.nonces = null;
+        this.token = token;
+        try {
+            this.tokenStore = KeyStore.getInstance("PKCS11", token);
+            tokenStore.load(null, pin);
+        } catch (GeneralSecurityException | IOException | RuntimeException e) {
+            throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "cannot log in to PKCS#11 token of "
+                    + token.getName() + " (wrong PIN or no token): " + e.getMessage(), e);
+        }
+        boolean hasSig;
+        boolean hasKa;
+        try {
+            hasSig = tokenStore.isKeyEntry(SIG);
+            hasKa = tokenStore.isKeyEntry(KA);
+        } catch (KeyStoreException e) {
+            throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "cannot list the token's keys: " + e.getMessage(), e);
+        }
+        if (hasSig && hasKa) {
+            loadFromToken();
+            created = false;
+        } else if (!hasSig && !hasKa) {
+            generateOnToken();
+            created = true;
+        } else {
+            throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "PKCS#11 token holds only one of the hub's "
+                    + "keys (" + (hasSig ? SIG : KA) + "): refusing to generate over a partial identity");
+        }
+    }
+
+    /**
+     * The hub's keys on a PKCS#11 token: opens them, or generates them on the token on first use.
+     *
+     * @param token a configured SunPKCS11 provider for the token's slot
+     * @param pin the user PIN
+     * @throws SecurityCheckException CERTIFICATE_INVALID if the token refuses the PIN, holds a partial
+     *         identity or another entity's keys, or would let a private key out
+     */
+    public static HubKeys onToken(Eui64 entityId, java.security.Provider token, char[] pin, SecureRandom random)
+            throws SecurityCheckException {
+        return new HubKeys(entityId, token, pin, random);
+    }
+
+    /** Whether the private keys live on a PKCS#11 token. */
+    public boolean onToken() {
+        return token != null;
+    }
+
+    private void generateOnToken() throws SecurityCheckException {
+        try {
+            for (KeyUse use : KeyUse.values()) {
+                java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC", token);
+                g.initialize(new java.security.spec.ECGenParameterSpec(Crypto.CURVE));
+                KeyPair pair = g.generateKeyPair();
+                X509Certificate cert = Certificates.selfSignedDevice(entityId, use, pair, pair.getPrivate(), token);
+                tokenStore.setKeyEntry(alias(use), pair.getPrivate(), null, new Certificate[] {cert});
+            }
+        } catch (GeneralSecurityException | RuntimeException e) {
+            throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "cannot generate the hub's keys on the "
+                    + "PKCS#11 token: " + e.getMessage(), e);
+        }
+        loadFromToken();
+    }
+
+    private void loadFromToken() throws SecurityCheckException {
+        try {
+            for (KeyUse use : KeyUse.values()) {
+                String alias = alias(use);
+                PrivateKey key = (PrivateKey) tokenStore.getKey(alias, null);
+                X509Certificate cert = (X509Certificate) tokenStore.getCertificate(alias);
+                if (key == null || cert == null) {
+                    throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "PKCS#11 token has no " + alias
+                            + " key with a certificate");
+                }
+                if (key.getEncoded() != null) {
+                    throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "PKCS#11 token lets the " + alias
+                            + " private key out (not sensitive / extractable): refused");
+                }
+                Certificates.Info info = Certificates.parse(cert.getEncoded());
+                if (!info.entityId().equals(java.util.Optional.of(entityId)) || info.keyUse().orElse(null) != use) {
+                    throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "PKCS#11 token holds keys of "
+                            + info.entityId().map(Object::toString).orElse("no entity") + ", not of this hub " + entityId);
+                }
+                privateKeys.put(use, key);
+                certificates.put(use, info.certificate());
+            }
+        } catch (GeneralSecurityException | ClassCastException e) {
+            throw new SecurityCheckException(Reason.CERTIFICATE_INVALID, "cannot read the hub's keys from the PKCS#11 "
+                    + "token: " + e.getMessage(), e);
         }
     }
 
@@ -161,6 +264,17 @@ public final class HubKeys {
 
     /** Writes the store to a temporary file (mode 0600) and moves it into place atomically. */
     private synchronized void save() throws IOException {
+        if (token != null) { // keys stay where they are; the certificates next to them are replaced
+            try {
+                for (KeyUse use : KeyUse.values()) {
+                    tokenStore.setKeyEntry(alias(use), privateKeys.get(use), null,
+                            new Certificate[] {certificates.get(use)});
+                }
+            } catch (GeneralSecurityException e) {
+                throw new IOException("cannot store certificates on the PKCS#11 token", e);
+            }
+            return;
+        }
         try {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
@@ -205,13 +319,23 @@ public final class HubKeys {
 
     /** Raw r ‖ s ECDSA P-256 / SHA-256 signature with the digital-signature key. */
     public byte[] sign(byte[] data) {
+        if (token != null) {
+            try {
+                java.security.Signature s = java.security.Signature.getInstance(Certificates.SIGNATURE_ALGORITHM, token);
+                s.initSign(privateKeys.get(KeyUse.DIGITAL_SIGNATURE));
+                s.update(data);
+                return Crypto.derToRaw(s.sign());
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("signing on the PKCS#11 token failed", e);
+            }
+        }
         return Crypto.sign(privateKeys.get(KeyUse.DIGITAL_SIGNATURE), data, nonces);
     }
 
     /** The ECDH shared secret Z between the hub's key-agreement key and {@code peer}. */
     public byte[] agree(PublicKey peer) throws SecurityCheckException {
         try {
-            KeyAgreement ka = KeyAgreement.getInstance("ECDH", Crypto.BC);
+            KeyAgreement ka = KeyAgreement.getInstance("ECDH", token != null ? token : Crypto.BC);
             ka.init(privateKeys.get(KeyUse.KEY_AGREEMENT));
             ka.doPhase(peer, true);
             return ka.generateSecret();
@@ -231,8 +355,8 @@ public final class HubKeys {
             b.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, ext);
             // proof of possession: the request is signed with the key it is for (also the
             // key-agreement key, which is never used to sign anything else)
-            return b.build(new JcaContentSignerBuilder(Certificates.SIGNATURE_ALGORITHM).setProvider(Crypto.BC)
-                    .build(privateKeys.get(use))).getEncoded();
+            return b.build(new JcaContentSignerBuilder(Certificates.SIGNATURE_ALGORITHM)
+                    .setProvider(token != null ? token : Crypto.BC).build(privateKeys.get(use))).getEncoded();
         } catch (Exception e) {
             throw new IllegalStateException("cannot build CSR", e);
         }

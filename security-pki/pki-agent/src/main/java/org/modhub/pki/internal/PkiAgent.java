@@ -99,6 +99,19 @@ public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, 
 
         @AttributeDefinition(min = "128", description = "Largest signed command accepted (bytes).")
         int maxCommandBytes() default 65_536;
+
+        @AttributeDefinition(description = "Where the hub's private keys live: pkcs12 (an encrypted file in the "
+                + "data folder, unlocked by secretSource) or pkcs11 (a hardware security module through the JDK's "
+                + "SunPKCS11 provider: keys generated on the token, never extractable; secretSource gives the user PIN).")
+        String keyStore() default "pkcs12";
+
+        @AttributeDefinition(description = "keyStore pkcs11: the token's PKCS#11 library (e.g. "
+                + "/usr/lib/softhsm/libsofthsm2.so).")
+        String pkcs11Library() default "";
+
+        @AttributeDefinition(description = "keyStore pkcs11: the slot id of the token; -1: the first slot the "
+                + "library lists.")
+        long pkcs11Slot() default -1;
     }
 
     private final Logger log;
@@ -147,6 +160,18 @@ public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, 
             throw refuse("maxCommandBytes", config.maxCommandBytes() + " below 128");
         }
         Path pki = dataDir.resolve("pki");
+        String store = config.keyStore() == null ? "" : config.keyStore().trim().toLowerCase(java.util.Locale.ROOT);
+        if (!store.equals("pkcs12") && !store.equals("pkcs11")) {
+            throw refuse("keyStore", "'" + config.keyStore() + "' is not pkcs12 or pkcs11");
+        }
+        boolean onToken = store.equals("pkcs11");
+        java.security.Provider token = null;
+        if (onToken) {
+            if (config.secretSource().isBlank()) {
+                throw refuse("secretSource", "keyStore pkcs11 needs the token's user PIN (file:<path> or env:<NAME>)");
+            }
+            token = Pkcs11.provider(config.pkcs11Library(), config.pkcs11Slot(), msg -> refuse("pkcs11Library", msg));
+        }
         String secretSpec = config.secretSource().isBlank() ? "file:" + pki.resolve("keystore.secret")
                 : config.secretSource();
         char[] secret;
@@ -157,7 +182,7 @@ public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, 
         }
         SecurityEvents audit = new SecurityEvents(eventLog);
         try {
-            this.keys = new HubKeys(hubId, pki, secret, random);
+            this.keys = onToken ? HubKeys.onToken(hubId, token, secret, random) : new HubKeys(hubId, pki, secret, random);
         } catch (SecurityCheckException | IOException e) {
             audit.log("KEY_STORE_REFUSED", Severity.CRITICAL, hubId, e.getMessage());
             throw refuse("secretSource", e.getMessage());
@@ -165,9 +190,10 @@ public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, 
             java.util.Arrays.fill(secret, '\0');
         }
         if (keys.created()) {
+            String where = onToken ? "PKCS#11 token (" + token.getName() + ")" : pki.resolve(HubKeys.FILE).toString();
             audit.log("KEYS_GENERATED", Severity.INFO, hubId, "new digital-signature and key-agreement key pairs in "
-                    + pki.resolve(HubKeys.FILE));
-            log.info("generated the hub's key pairs for {} in {}", hubId, pki.resolve(HubKeys.FILE));
+                    + where);
+            log.info("generated the hub's key pairs for {} in {}", hubId, where);
         }
         this.trust = new TrustState(state);
         for (String problem : trust.reload()) {
@@ -236,6 +262,21 @@ public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, 
     @Override
     public Envelope verify(byte[] signedCommand) throws SecurityCheckException {
         return verification.verify(signedCommand);
+    }
+
+    @Override
+    public CommandVerifier.Checked check(byte[] signedCommand) throws SecurityCheckException {
+        return verification.check(signedCommand);
+    }
+
+    @Override
+    public CompletionStage<Envelope> accept(CommandVerifier.Checked checked) {
+        return verification.accept(checked);
+    }
+
+    /** Lets the counter writer thread end once idle; for the component going away. */
+    public void close() {
+        verification.close();
     }
 
     @Override

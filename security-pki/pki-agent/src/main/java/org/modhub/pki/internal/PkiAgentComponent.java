@@ -42,6 +42,7 @@ public class PkiAgentComponent implements HealthContributor {
     private volatile boolean up;
     private volatile boolean refused;
     private ServiceRegistration<?> registration;
+    private volatile PkiAgent agent;
     private volatile boolean closing;
 
     @Activate
@@ -92,9 +93,11 @@ public class PkiAgentComponent implements HealthContributor {
             }
         }
         if (keep) {
+            this.agent = agent;
             up = true;
         } else {
             unregister(reg);
+            agent.close();
         }
     }
 
@@ -112,6 +115,10 @@ public class PkiAgentComponent implements HealthContributor {
             registration = null;
         }
         unregister(reg);
+        PkiAgent a = agent;
+        if (a != null) {
+            a.close();
+        }
     }
 
     private static void unregister(ServiceRegistration<?> reg) {

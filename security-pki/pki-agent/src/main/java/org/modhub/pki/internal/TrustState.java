@@ -6,7 +6,6 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Date;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -154,16 +153,22 @@ public final class TrustState {
             throw new SecurityCheckException(Reason.CERTIFICATE_REVOKED, "certificate "
                     + c.fingerprint().substring(0, 16) + " is revoked");
         }
-        Date at = Date.from(now);
-        if (at.before(c.certificate().getNotBefore())) {
+        // the certificate parses its dates on every call: read them once per certificate
+        long[] validity = validities.computeIfAbsent(c.fingerprint(), f -> new long[] {
+            c.certificate().getNotBefore().getTime(), c.certificate().getNotAfter().getTime()});
+        long at = now.toEpochMilli();
+        if (at < validity[0]) {
             throw new SecurityCheckException(Reason.CERTIFICATE_NOT_YET_VALID, "certificate "
-                    + c.fingerprint().substring(0, 16) + " is valid from " + c.certificate().getNotBefore().toInstant());
+                    + c.fingerprint().substring(0, 16) + " is valid from " + Instant.ofEpochMilli(validity[0]));
         }
-        if (at.after(c.certificate().getNotAfter())) {
+        if (at > validity[1]) {
             throw new SecurityCheckException(Reason.CERTIFICATE_EXPIRED, "certificate "
-                    + c.fingerprint().substring(0, 16) + " expired " + c.certificate().getNotAfter().toInstant());
+                    + c.fingerprint().substring(0, 16) + " expired " + Instant.ofEpochMilli(validity[1]));
         }
     }
+
+    /** notBefore and notAfter (epoch ms) by certificate fingerprint. */
+    private final Map<String, long[]> validities = new ConcurrentHashMap<>();
 
     private Certificates.Info issuerOf(Certificates.Info c) {
         for (Certificates.Info a : anchors) {

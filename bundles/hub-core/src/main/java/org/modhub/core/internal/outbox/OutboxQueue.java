@@ -322,6 +322,54 @@ public final class OutboxQueue {
         delivered.addAndGet(messages.size());
     }
 
+    /** Removes messages by id (delivered outside the dispatcher); returns how many rows went. */
+    int deliveredIds(Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return 0;
+        }
+        int removed = db.inTransaction(c -> {
+            int n = 0;
+            try (PreparedStatement select = c.prepareStatement("SELECT length(payload) FROM outbox WHERE id = ?");
+                    PreparedStatement delete = c.prepareStatement("DELETE FROM outbox WHERE id = ?")) {
+                for (String id : ids) {
+                    select.setString(1, id);
+                    long length;
+                    try (ResultSet rs = select.executeQuery()) {
+                        if (!rs.next()) {
+                            continue;
+                        }
+                        length = rs.getLong(1);
+                    }
+                    delete.setString(1, id);
+                    if (delete.executeUpdate() == 1) {
+                        count--;
+                        bytes -= length;
+                        n++;
+                    }
+                }
+            }
+            return n;
+        });
+        delivered.addAndGet(removed);
+        return removed;
+    }
+
+    /** Ids of the messages waiting at a priority, oldest first. */
+    List<String> idsAt(int priority) {
+        return db.withConnection(c -> {
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM outbox WHERE priority = ? ORDER BY seq")) {
+                ps.setInt(1, priority);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
     public OutboxStats stats() {
         return db.withConnection(c -> {
             Optional<Instant> oldest;

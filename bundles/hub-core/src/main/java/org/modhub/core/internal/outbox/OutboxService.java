@@ -1,11 +1,13 @@
 package org.modhub.core.internal.outbox;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -42,6 +44,14 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * The durable outbox and its dispatcher. Messages wait in {@code outbox.db} until the head end
  * confirmed them over whichever {@link HeadEndSession} is connected, most preferred first. WAN
  * bundles may come and go at any time: the dispatcher simply finds no session and waits.
+ *
+ * <p>Fast path for the most urgent messages ({@link OutboundMessage#PRIORITY_HIGHEST}, e.g. a
+ * last-gasp alert): when a session is connected and no other message of that priority is waiting,
+ * the message is handed to the session on the caller's thread at once, concurrently with its
+ * durable write; the enqueue still returns only after the commit. The row is deleted once both the
+ * commit and the head end's confirmation are in; if the publish fails the dispatcher delivers the
+ * stored row as usual (at least once; the head end de-duplicates by id). While the fast publish is
+ * in flight the dispatcher leaves that row alone.
  */
 @Component(service = {Outbox.class, HealthContributor.class}, immediate = true, configurationPid = OutboxService.PID)
 @Designate(ocd = OutboxService.Config.class)
@@ -68,6 +78,10 @@ public class OutboxService implements Outbox, HealthContributor {
 
         @AttributeDefinition(min = "10", max = "3600000", description = "Longest retry delay (ms).")
         int retryMaxMs() default 30_000;
+
+        @AttributeDefinition(description = "Hand the most urgent messages (priority 0) to the connected session "
+                + "at once, concurrently with their durable write.")
+        boolean urgentFastPath() default true;
     }
 
     private final Logger log;
@@ -80,6 +94,13 @@ public class OutboxService implements Outbox, HealthContributor {
     private volatile boolean running = true;
     private volatile String lastFailure = "";
     private final Thread dispatcher;
+    /** Priority-0 messages stored and not yet confirmed: the fast path keeps their order. */
+    private final Set<String> urgentPending = ConcurrentHashMap.newKeySet();
+    /** Priority-0 messages being published by the fast path: the dispatcher leaves them alone. */
+    private final Set<String> fastInFlight = ConcurrentHashMap.newKeySet();
+    private final Object urgentLock = new Object();
+    /** Fast-delivered ids whose rows the dispatcher deletes (never on the session's callback thread). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<String> fastDelivered = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -95,6 +116,7 @@ public class OutboxService implements Outbox, HealthContributor {
         this.log = log;
         this.config = config;
         this.queue = new OutboxQueue(store.outbox(), config.capacityMessages(), config.capacityBytes(), this::purged);
+        urgentPending.addAll(queue.idsAt(OutboundMessage.PRIORITY_HIGHEST));
         this.dispatcher = new Thread(this::dispatchLoop, "modhub-outbox-dispatcher");
         this.dispatcher.setDaemon(true);
         this.dispatcher.start();
@@ -138,14 +160,72 @@ public class OutboxService implements Outbox, HealthContributor {
 
     @Override
     public void enqueue(OutboundMessage message) {
+        if (message.priority() == OutboundMessage.PRIORITY_HIGHEST) {
+            enqueueUrgent(message);
+            return;
+        }
         queue.enqueue(message);
         wake();
     }
 
     @Override
     public void enqueueAll(List<OutboundMessage> messages) {
-        queue.enqueueAll(messages);
+        List<String> urgent = new ArrayList<>();
+        for (OutboundMessage m : messages) {
+            if (m.priority() == OutboundMessage.PRIORITY_HIGHEST && urgentPending.add(m.id())) {
+                urgent.add(m.id());
+            }
+        }
+        try {
+            queue.enqueueAll(messages);
+        } catch (RuntimeException e) {
+            urgentPending.removeAll(urgent);
+            throw e;
+        }
         wake();
+    }
+
+    private void enqueueUrgent(OutboundMessage message) {
+        Optional<HeadEndSession> session = Optional.empty();
+        synchronized (urgentLock) {
+            if (config.urgentFastPath() && urgentPending.isEmpty()) {
+                session = bestSession();
+                if (session.isPresent()) {
+                    fastInFlight.add(message.id());
+                }
+            }
+            urgentPending.add(message.id());
+        }
+        if (session.isEmpty()) {
+            queue.enqueue(message);
+            wake();
+            return;
+        }
+        CompletableFuture<Instant> published;
+        try {
+            published = session.get().publish(message).toCompletableFuture();
+        } catch (RuntimeException e) {
+            published = CompletableFuture.failedFuture(e);
+        }
+        // a session that never answers must not keep the row from the dispatcher
+        published = published.orTimeout(config.deliveryTimeoutMs(), TimeUnit.MILLISECONDS);
+        CompletableFuture<Void> committed = new CompletableFuture<>();
+        published.thenCombine(committed, (at, x) -> at).whenComplete((at, failure) -> {
+            if (failure == null) {
+                fastDelivered.add(message.id()); // the dispatcher deletes the row, then clears the id
+            } else {
+                fastInFlight.remove(message.id()); // the dispatcher delivers the stored row
+            }
+            wake();
+        });
+        try {
+            queue.enqueue(message);
+        } catch (RuntimeException e) {
+            urgentPending.remove(message.id());
+            committed.completeExceptionally(e);
+            throw e;
+        }
+        committed.complete(null);
     }
 
     @Override
@@ -212,10 +292,31 @@ public class OutboxService implements Outbox, HealthContributor {
                 .map(Map.Entry::getKey);
     }
 
+    /** Deletes the rows of messages the fast path delivered. */
+    private void removeFastDelivered() {
+        List<String> ids = new ArrayList<>();
+        for (String id = fastDelivered.poll(); id != null; id = fastDelivered.poll()) {
+            ids.add(id);
+        }
+        if (ids.isEmpty()) {
+            return;
+        }
+        try {
+            queue.deliveredIds(ids);
+        } catch (RuntimeException e) {
+            log.warn("outbox: could not remove {} fast-delivered messages: {}", ids.size(), e.getMessage());
+        }
+        for (String id : ids) {
+            urgentPending.remove(id);
+            fastInFlight.remove(id); // if the delete failed the row is delivered again: at least once
+        }
+    }
+
     private void dispatchLoop() {
         long backoff = 0;
         while (running) {
             try {
+                removeFastDelivered();
                 Optional<HeadEndSession> session = bestSession();
                 if (session.isEmpty()) {
                     await(1_000);
@@ -223,6 +324,14 @@ public class OutboxService implements Outbox, HealthContributor {
                 }
                 List<String> corrupt = new ArrayList<>();
                 List<StoredMessage> batch = queue.peek(config.window(), corrupt);
+                if (!fastInFlight.isEmpty()) {
+                    int before = batch.size();
+                    batch.removeIf(m -> fastInFlight.contains(m.message().id()));
+                    if (batch.isEmpty() && before > 0) {
+                        await(100); // the fast path wakes us when it is done
+                        continue;
+                    }
+                }
                 for (String id : corrupt) {
                     log.error("outbox message {} failed its checksum; moved to quarantine", id);
                     logEvent("OUTBOX_CORRUPT_MESSAGE", Severity.ERROR, "message " + id + " failed its checksum; quarantined");
@@ -279,6 +388,11 @@ public class OutboxService implements Outbox, HealthContributor {
             }
         }
         queue.delivered(confirmed);
+        for (StoredMessage m : confirmed) {
+            if (m.message().priority() == OutboundMessage.PRIORITY_HIGHEST) {
+                urgentPending.remove(m.message().id());
+            }
+        }
         return confirmed.size();
     }
 }

@@ -18,6 +18,8 @@ final class HubCounter {
     private final StateStore state;
     private long next;
     private long ceiling;
+    /** The highest value issued by {@link #next} or claimed; a reservation at or below it is stale. */
+    private long highestIssued = -1;
 
     HubCounter(StateStore state) {
         this.state = state;
@@ -36,6 +38,39 @@ final class HubCounter {
             ceiling = next + BLOCK;
             state.put(NAMESPACE, KEY, ByteBuffer.allocate(8).putLong(ceiling).array());
         }
+        highestIssued = next;
         return next++;
+    }
+
+    /**
+     * A value for a message to be sent at {@code dueMicros} (epoch microseconds): that time, or the
+     * next value if the counter is already past it (then it is used up now). The ceiling persisted
+     * covers it, so after a restart counting resumes above it.
+     */
+    synchronized long reserve(long dueMicros) {
+        long value = Math.max(dueMicros, Math.max(next, System.currentTimeMillis() * 1000));
+        if (value == next) {
+            next++; // issued to the reservation now; later values are above it
+        }
+        if (value >= ceiling) {
+            ceiling = value + BLOCK;
+            state.put(NAMESPACE, KEY, ByteBuffer.allocate(8).putLong(ceiling).array());
+        }
+        return value;
+    }
+
+    /**
+     * Whether a reserved value may still be sent as is: nothing at or above it was issued or claimed
+     * since. If so it counts as issued and the counter moves past it.
+     */
+    synchronized boolean claim(long value) {
+        if (value <= highestIssued || value >= ceiling) {
+            return false;
+        }
+        highestIssued = value;
+        if (next <= value) {
+            next = value + 1;
+        }
+        return true;
     }
 }

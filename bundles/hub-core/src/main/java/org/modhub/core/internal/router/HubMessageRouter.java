@@ -16,6 +16,13 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.event.EventKind;
 import org.modhub.api.event.EventLog;
@@ -30,6 +37,8 @@ import org.modhub.api.messaging.MessageRouter;
 import org.modhub.api.messaging.MessageType;
 import org.modhub.api.messaging.OutboundMessage;
 import org.modhub.api.messaging.Outbox;
+import org.modhub.api.messaging.PreparedAlert;
+import org.modhub.api.security.SignedEnvelopeCodec;
 import org.modhub.api.security.CommandVerifier;
 import org.modhub.api.security.MessageSigner;
 import org.modhub.api.security.SecurityCheckException;
@@ -67,6 +76,17 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * credit) are never run from an unsigned command: with no verifier, or through {@link #dispatch}
  * (which takes an already-decoded, unsigned envelope), they are refused, audited and alerted. When a
  * {@link MessageSigner} is present, responses and the hub's own alerts leave signed.
+ *
+ * <p>Pipeline: commands from the sessions are processed concurrently by a small worker pool
+ * ({@code commandWorkers}), order per originator kept. The verifier's {@link CommandVerifier#check}
+ * (signature, certificate, role, window, ranges: no state) runs for many commands at once; its
+ * {@link CommandVerifier#accept} (originator counter) runs in arrival order per originator (commands
+ * are spread over lanes by originator), and the handler runs only once the stage it returned
+ * completed — the counter is durable before the command takes effect — again in arrival order per
+ * originator. Counter writes of concurrent commands share commits (the verifier's group commit); the
+ * responses are signed and queued by a second small pool whose durable enqueues share commits in
+ * the outbox. At most {@code maxCommandsInFlight} commands are in the pipeline; beyond, the session
+ * thread waits (back-pressure onto the WAN).
  */
 @Component(service = MessageRouter.class, immediate = true, configurationPid = HubMessageRouter.PID)
 @Designate(ocd = HubMessageRouter.Config.class)
@@ -99,7 +119,22 @@ public class HubMessageRouter implements MessageRouter {
         @AttributeDefinition(min = "1", description = "At most this many security alerts per minute (refusals beyond "
                 + "it are still audited).")
         int securityAlertsPerMinute() default 60;
+
+        @AttributeDefinition(min = "1", max = "16", description = "Threads that verify commands and run handlers "
+                + "(order per originator is kept whatever the number).")
+        int commandWorkers() default 2;
+
+        @AttributeDefinition(min = "1", max = "16", description = "Threads that sign responses and queue them durably "
+                + "(their enqueues share commits).")
+        int responseWorkers() default 8;
+
+        @AttributeDefinition(min = "1", max = "100000", description = "Most commands in the pipeline at once; beyond, "
+                + "the session's thread waits.")
+        int maxCommandsInFlight() default 256;
     }
+
+    /** Lanes commands are spread over by originator: order is kept within a lane. */
+    private static final int LANES = 64;
 
     private final Logger log;
     private final Outbox outbox;
@@ -118,6 +153,11 @@ public class HubMessageRouter implements MessageRouter {
     private volatile MessageSigner signer;
     private final List<HandlerEntry> handlers = new CopyOnWriteArrayList<>();
     private final Map<HeadEndSession, HeadEndSession.Subscription> subscriptions = new ConcurrentHashMap<>();
+    private final ThreadPoolExecutor workers;
+    private final ThreadPoolExecutor responders;
+    private final Semaphore inFlight;
+    private final int maxInFlight;
+    private final Lane[] lanes = new Lane[LANES];
 
     @Activate
     public HubMessageRouter(@Reference Outbox outbox, @Reference StateStore state, @Reference EventLog events,
@@ -156,6 +196,15 @@ public class HubMessageRouter implements MessageRouter {
         if (config.securityAlertsPerMinute() < 1) {
             guard.refuse(PID, "securityAlertsPerMinute", config.securityAlertsPerMinute() + " is below 1");
         }
+        if (config.commandWorkers() < 1 || config.commandWorkers() > 16) {
+            guard.refuse(PID, "commandWorkers", config.commandWorkers() + " is not in 1..16");
+        }
+        if (config.responseWorkers() < 1 || config.responseWorkers() > 16) {
+            guard.refuse(PID, "responseWorkers", config.responseWorkers() + " is not in 1..16");
+        }
+        if (config.maxCommandsInFlight() < 1 || config.maxCommandsInFlight() > 100_000) {
+            guard.refuse(PID, "maxCommandsInFlight", config.maxCommandsInFlight() + " is not in 1..100000");
+        }
         this.criticalCodes = Set.copyOf(critical);
         this.securityAlertCode = config.securityAlertCode();
         this.securityAlertsPerMinute = config.securityAlertsPerMinute();
@@ -167,12 +216,52 @@ public class HubMessageRouter implements MessageRouter {
         this.commandTopic = config.commandTopic();
         this.validity = Duration.ofSeconds(config.validitySeconds());
         this.counter = new HubCounter(state);
+        // threads start on the first command, and end after a minute idle
+        this.workers = pool(config.commandWorkers(), "modhub-router-worker-");
+        this.responders = pool(config.responseWorkers(), "modhub-router-responder-");
+        this.maxInFlight = config.maxCommandsInFlight();
+        this.inFlight = new Semaphore(maxInFlight);
+        for (int i = 0; i < LANES; i++) {
+            lanes[i] = new Lane();
+        }
     }
 
+    private static ThreadPoolExecutor pool(int threads, String name) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory factory = r -> {
+            Thread t = new Thread(r, name + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        ThreadPoolExecutor p = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                factory);
+        p.allowCoreThreadTimeOut(true);
+        return p;
+    }
+
+    /** Does not wait for the pools: commands in flight finish (or fail) on their own. */
     @Deactivate
     public void deactivate() {
         subscriptions.values().forEach(HeadEndSession.Subscription::close);
         subscriptions.clear();
+        workers.shutdown();
+        responders.shutdown();
+    }
+
+    /**
+     * Waits until no command from a session is in the pipeline, for tests and benchmarks.
+     *
+     * @return whether the pipeline became idle within the timeout
+     */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (inFlight.availablePermits() < maxInFlight) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(1);
+        }
+        return true;
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -263,32 +352,105 @@ public class HubMessageRouter implements MessageRouter {
         return properties.get(Constants.SERVICE_RANKING) instanceof Integer r ? r : 0;
     }
 
+    /** Order within a lane: the tails of its accept and handler chains. */
+    private static final class Lane {
+        CompletableFuture<Void> accepted = CompletableFuture.completedFuture(null);
+        CompletableFuture<Void> handled = CompletableFuture.completedFuture(null);
+    }
+
+    private Lane lane(byte[] bytes) {
+        Eui64 originator = originatorOf(bytes);
+        return lanes[originator == null ? 0 : Math.floorMod(Long.hashCode(originator.value()), LANES)];
+    }
+
+    /** A command from a session, on the session's thread: into the pipeline. */
     private void received(String topic, byte[] bytes) {
-        CommandVerifier v = verifier;
-        if (v != null) {
-            Envelope verified;
-            try {
-                verified = v.verify(bytes);
-            } catch (SecurityCheckException e) {
-                securityAlert(originatorOf(bytes), e.getMessage());
-                return;
-            } catch (RuntimeException e) {
-                log.error("command verifier failed; command refused", e);
-                audit("COMMAND_REFUSED", Severity.ERROR, originatorOf(bytes), "verifier failed: " + e);
-                securityAlert(originatorOf(bytes), "verifier failed");
-                return;
-            }
-            handle(verified);
-            return;
-        }
-        Envelope command;
+        inFlight.acquireUninterruptibly();
+        CompletableFuture<?> done;
         try {
-            command = EnvelopeCodec.decode(bytes);
-        } catch (MalformedMessageException e) {
-            audit("MALFORMED_COMMAND", Severity.WARNING, null, "on " + topic + ": " + e.getMessage());
+            CommandVerifier v = verifier;
+            done = v != null ? pipeline(v, bytes) : unsigned(topic, bytes);
+        } catch (RejectedExecutionException e) {
+            inFlight.release();
+            log.warn("command dropped: the router is stopping");
+            return;
+        } catch (RuntimeException e) {
+            inFlight.release();
+            throw e;
+        }
+        done.whenComplete((r, e) -> inFlight.release());
+    }
+
+    /** Without a verifier: decoded, checked and dispatched in the originator's lane, one at a time. */
+    private CompletableFuture<?> unsigned(String topic, byte[] bytes) {
+        Lane lane = lane(bytes);
+        synchronized (lane) {
+            CompletableFuture<Void> next = lane.handled.thenRunAsync(() -> {
+                Envelope command;
+                try {
+                    command = EnvelopeCodec.decode(bytes);
+                } catch (MalformedMessageException e) {
+                    audit("MALFORMED_COMMAND", Severity.WARNING, null, "on " + topic + ": " + e.getMessage());
+                    return;
+                }
+                try {
+                    dispatch(command);
+                } catch (RuntimeException e) {
+                    log.error("command {} failed", command, e);
+                }
+            }, workers);
+            lane.handled = next.handle((r, e) -> null);
+            return next;
+        }
+    }
+
+    /**
+     * With a verifier: check concurrently, accept in arrival order per originator, run the handler
+     * once the counter is durable (in arrival order per originator), sign and queue the response.
+     */
+    private CompletableFuture<?> pipeline(CommandVerifier v, byte[] bytes) {
+        CompletableFuture<CommandVerifier.Checked> checked = CompletableFuture.supplyAsync(() -> {
+            try {
+                return v.check(bytes);
+            } catch (SecurityCheckException e) {
+                throw new CompletionException(e);
+            }
+        }, workers);
+        Lane lane = lane(bytes);
+        CompletableFuture<CompletionStage<Envelope>> handlerStage;
+        CompletableFuture<Envelope> durable;
+        synchronized (lane) {
+            CompletableFuture<CompletionStage<Envelope>> accepted = lane.accepted.thenCombine(checked, (x, c) -> v.accept(c));
+            lane.accepted = accepted.handle((r, e) -> null);
+            durable = accepted.thenCompose(s -> s);
+            handlerStage = lane.handled.thenCombineAsync(durable, (x, command) -> invoke(command), workers);
+            lane.handled = handlerStage.handle((r, e) -> null);
+        }
+        CompletableFuture<Envelope> answered = handlerStage.thenCompose(stage -> stage.handle((r, f) -> new Object[] {r, f}))
+                .thenCombine(durable, (rf, command) -> new Object[] {command, rf[0], rf[1]})
+                .thenApplyAsync(a -> respond((Envelope) a[0], (Envelope) a[1], (Throwable) a[2]), responders);
+        // a refusal is alerted on the responder pool; an accepted command costs no extra hand-over
+        return answered.handle((r, e) -> durable.isCompletedExceptionally() ? durable : null).thenCompose(failed -> {
+            if (failed == null) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return failed.handle((c, failure) -> failure).thenAcceptAsync(failure -> refusedByVerifier(bytes, unwrap(failure)),
+                    responders);
+        });
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+
+    private void refusedByVerifier(byte[] bytes, Throwable failure) {
+        if (failure instanceof SecurityCheckException e) {
+            securityAlert(originatorOf(bytes), e.getMessage());
             return;
         }
-        dispatch(command);
+        log.error("command verifier failed; command refused", failure);
+        audit("COMMAND_REFUSED", Severity.ERROR, originatorOf(bytes), "verifier failed: " + failure);
+        securityAlert(originatorOf(bytes), "verifier failed");
     }
 
     /** The originator field of bytes that may not decode, for alerts. */
@@ -317,39 +479,45 @@ public class HubMessageRouter implements MessageRouter {
         return handle(command);
     }
 
-    /** Hands a checked (or verified) command to its handler and queues the response. */
+    /** Hands a checked command to its handler and queues the response. */
     private CompletionStage<Envelope> handle(Envelope command) {
+        return invoke(command).handle((response, failure) -> respond(command, response, failure));
+    }
+
+    /** Runs the handler of the command's code; a missing handler is a refusal. */
+    private CompletionStage<Envelope> invoke(Envelope command) {
         Optional<HandlerEntry> handler = handlers.stream().filter(h -> h.serves(command.messageCode()))
                 .max(Comparator.comparingInt(h -> h.ranking));
         if (handler.isEmpty()) {
-            return CompletableFuture.completedFuture(
-                    refuse(command, String.format("no handler for message code 0x%04X", command.messageCode())));
+            return CompletableFuture.failedFuture(new CommandRefusedException(command.messageCode(),
+                    String.format("no handler for message code 0x%04X", command.messageCode())));
         }
-        CompletionStage<Envelope> handled;
         try {
-            handled = handler.get().handler.handle(command);
+            CompletionStage<Envelope> handled = handler.get().handler.handle(command);
+            return handled == null ? CompletableFuture.completedFuture(null) : handled;
         } catch (RuntimeException e) {
-            handled = CompletableFuture.failedFuture(e);
+            return CompletableFuture.failedFuture(e);
         }
-        return handled.handle((response, failure) -> {
-            if (failure != null) {
-                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
-                        : failure;
-                String reason = cause instanceof CommandRefusedException ? cause.getMessage()
-                        : "handler failed: " + cause.getClass().getSimpleName();
-                if (!(cause instanceof CommandRefusedException)) {
-                    log.error("handler for {} failed", command, cause);
-                }
-                return refuse(command, reason);
+    }
+
+    /** Queues the response (signed when a signer is present), or the refusal if the handler failed. */
+    private Envelope respond(Envelope command, Envelope response, Throwable failure) {
+        if (failure != null) {
+            Throwable cause = unwrap(failure);
+            String reason = cause instanceof CommandRefusedException ? cause.getMessage()
+                    : "handler failed: " + cause.getClass().getSimpleName();
+            if (!(cause instanceof CommandRefusedException)) {
+                log.error("handler for {} failed", command, cause);
             }
-            if (response == null) {
-                return null;
-            }
-            Envelope out = new Envelope(response.messageId(), MessageType.RESPONSE, hubId, command.originatorCounter(),
-                    command.originator(), response.dateTime(), command.messageCode(), response.payload());
-            outbox.enqueue(new OutboundMessage(out.messageId(), RESPONSE_TOPIC, 1, 1, out.dateTime(), wire(out)));
-            return out;
-        });
+            return refuse(command, reason);
+        }
+        if (response == null) {
+            return null;
+        }
+        Envelope out = new Envelope(response.messageId(), MessageType.RESPONSE, hubId, command.originatorCounter(),
+                command.originator(), response.dateTime(), command.messageCode(), response.payload());
+        outbox.enqueue(new OutboundMessage(out.messageId(), RESPONSE_TOPIC, 1, 1, out.dateTime(), wire(out)));
+        return out;
     }
 
     /** The wire form of one of the hub's messages: signed when a signer is present and it is the hub's own. */
@@ -442,6 +610,58 @@ public class HubMessageRouter implements MessageRouter {
                 alert.dateTime(), alert.messageCode(), alert.payload());
         outbox.enqueue(new OutboundMessage(stamped.messageId(), ALERT_TOPIC, priority, 1, stamped.dateTime(),
                 wire(stamped)));
+    }
+
+    @Override
+    public PreparedAlert prepareAlert(Envelope alert, Instant due) {
+        if (alert.type() != MessageType.ALERT) {
+            throw new IllegalArgumentException("not an alert: " + alert.type());
+        }
+        if (!alert.originator().equals(hubId)) {
+            return new PreparedAlert(alert, EnvelopeCodec.encode(alert), false);
+        }
+        long dueMicros = Math.multiplyExact(due.getEpochSecond(), 1_000_000L) + due.getNano() / 1_000;
+        Envelope stamped = new Envelope(alert.messageId(), MessageType.ALERT, hubId, counter.reserve(dueMicros),
+                alert.recipient(), alert.dateTime(), alert.messageCode(), alert.payload());
+        MessageSigner s = signer;
+        if (s != null) {
+            try {
+                return new PreparedAlert(stamped, s.sign(stamped), true);
+            } catch (RuntimeException e) {
+                log.error("signing prepared {} failed; it is signed when sent", stamped, e);
+            }
+        }
+        return new PreparedAlert(stamped, EnvelopeCodec.encode(stamped), false);
+    }
+
+    /**
+     * Sends a prepared alert as is when its counter is still the next in line and its signature (if
+     * a signer is present) was made ahead; else stamps and signs it now like any alert. The wire
+     * bytes must be the prepared envelope's own (a mismatch is refused).
+     */
+    @Override
+    public void alert(PreparedAlert prepared, int priority) {
+        Envelope e = prepared.envelope();
+        byte[] bytes = prepared.wire();
+        Envelope carried;
+        try {
+            carried = prepared.signed() ? SignedEnvelopeCodec.decode(bytes).envelope() : EnvelopeCodec.decode(bytes);
+        } catch (MalformedMessageException x) {
+            throw new IllegalArgumentException("prepared alert's wire form does not decode: " + x.getMessage(), x);
+        }
+        if (!carried.messageId().equals(e.messageId()) || !carried.originator().equals(e.originator())
+                || carried.originatorCounter() != e.originatorCounter() || carried.messageCode() != e.messageCode()
+                || carried.type() != MessageType.ALERT || !java.util.Arrays.equals(carried.payload(), e.payload())) {
+            throw new IllegalArgumentException("prepared alert's wire form is not its envelope");
+        }
+        if (e.originator().equals(hubId)) {
+            boolean asIs = (prepared.signed() || signer == null) && counter.claim(e.originatorCounter());
+            if (!asIs) {
+                alert(e, priority); // re-stamped above everything issued since, signed now
+                return;
+            }
+        }
+        outbox.enqueue(new OutboundMessage(e.messageId(), ALERT_TOPIC, priority, 1, e.dateTime(), bytes));
     }
 
     /** The hub's own originator counter. */

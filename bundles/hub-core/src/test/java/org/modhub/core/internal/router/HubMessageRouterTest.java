@@ -47,7 +47,7 @@ class HubMessageRouterTest {
     @TempDir
     Path dir;
 
-    final List<OutboundMessage> sent = new ArrayList<>();
+    final List<OutboundMessage> sent = java.util.Collections.synchronizedList(new ArrayList<>());
     final Outbox outbox = new Outbox() {
         @Override
         public void enqueue(OutboundMessage m) {
@@ -151,8 +151,8 @@ class HubMessageRouterTest {
         HeadEndSession session = session(listeners);
         router.addSession(session);
         assertEquals(1, listeners.size());
-        listeners.get(0).received("hub/command", new byte[] {1, 2, 3});
-        listeners.get(0).received("hub/command", EnvelopeCodec.encode(command("ok", 50, 0x0001, HUB, Instant.now())));
+        receive(listeners.get(0), new byte[] {1, 2, 3});
+        receive(listeners.get(0), EnvelopeCodec.encode(command("ok", 50, 0x0001, HUB, Instant.now())));
         assertEquals(1, events.query(new EventQuery(Instant.EPOCH, Instant.MAX, Set.of("MALFORMED_COMMAND"),
                 Optional.empty(), 10)).size());
         assertEquals(1, sent.size(), "the well-formed command was answered");
@@ -184,8 +184,8 @@ class HubMessageRouterTest {
     // ---- security: command verifier and signer (test doubles of the org.modhub.api.security services) ----
 
     /** Accepts signed commands whose 64-byte signature is all 0x5A; everything else is refused. */
-    static final class FakeVerifier implements CommandVerifier {
-        final List<byte[]> seen = new ArrayList<>();
+    static class FakeVerifier implements CommandVerifier {
+        final List<byte[]> seen = java.util.Collections.synchronizedList(new ArrayList<>());
 
         @Override
         public Envelope verify(byte[] bytes) throws SecurityCheckException {
@@ -260,6 +260,12 @@ class HubMessageRouterTest {
     };
     }
 
+    /** Hands bytes to the router as a session does, and waits until the pipeline is idle again. */
+    private void receive(HeadEndSession.InboundListener listener, byte[] bytes) throws InterruptedException {
+        listener.received("hub/command", bytes);
+        assertTrue(router.awaitIdle(java.time.Duration.ofSeconds(30)), "pipeline idle");
+    }
+
     private List<HeadEndSession.InboundListener> connect() {
         List<HeadEndSession.InboundListener> listeners = new ArrayList<>();
         router.addSession(session(listeners));
@@ -274,7 +280,7 @@ class HubMessageRouterTest {
             return CompletableFuture.completedFuture(null);
         }, Map.of(MessageHandler.MESSAGE_CODES, new Integer[] {0x0101, 0x0302}));
         List<HeadEndSession.InboundListener> in = connect();
-        in.get(0).received("hub/command", EnvelopeCodec.encode(command("c1", 20, 0x0101, HUB, Instant.now())));
+        receive(in.get(0), EnvelopeCodec.encode(command("c1", 20, 0x0101, HUB, Instant.now())));
         router.dispatch(command("c2", 21, 0x0302, HUB, Instant.now())).toCompletableFuture().get();
         assertTrue(handled.isEmpty(), "a critical command ran unsigned");
         assertEquals(2, refusals());
@@ -306,7 +312,7 @@ class HubMessageRouterTest {
         }, Map.of(MessageHandler.MESSAGE_CODES, new Integer[] {0x0101}));
         List<HeadEndSession.InboundListener> in = connect();
         // signed and verified: handled (critical code included), response signed
-        in.get(0).received("hub/command", fakeSigned(command("ok", 1, 0x0101, HUB, Instant.now()), 0x5A));
+        receive(in.get(0), fakeSigned(command("ok", 1, 0x0101, HUB, Instant.now()), 0x5A));
         assertEquals(1, handled.size());
         assertEquals("hub/response", sent.get(0).topic());
         byte[] wire = sent.get(0).payload();
@@ -314,9 +320,9 @@ class HubMessageRouterTest {
         assertEquals(MessageType.RESPONSE, response.envelope().type());
         assertEquals((byte) 0x77, response.signature()[0]);
         // forged, unsigned and garbage: refused by the verifier, never handled, alerted
-        in.get(0).received("hub/command", fakeSigned(command("forged", 2, 0x0101, HUB, Instant.now()), 0x01));
-        in.get(0).received("hub/command", EnvelopeCodec.encode(command("unsigned", 3, 0x0001, HUB, Instant.now())));
-        in.get(0).received("hub/command", new byte[] {1, 2, 3});
+        receive(in.get(0), fakeSigned(command("forged", 2, 0x0101, HUB, Instant.now()), 0x01));
+        receive(in.get(0), EnvelopeCodec.encode(command("unsigned", 3, 0x0001, HUB, Instant.now())));
+        receive(in.get(0), new byte[] {1, 2, 3});
         assertEquals(4, verifier.seen.size());
         assertEquals(1, handled.size());
         assertEquals(List.of("hub/response", "hub/alert", "hub/alert", "hub/alert"),
@@ -327,7 +333,7 @@ class HubMessageRouterTest {
         assertTrue(new String(alert.envelope().payload(), StandardCharsets.UTF_8).contains("BAD_SIGNATURE"));
         // the verifier leaving: back to unsigned commands, critical codes refused
         router.unsetVerifier(verifier);
-        in.get(0).received("hub/command", EnvelopeCodec.encode(command("c5", 5, 0x0101, HUB, Instant.now())));
+        receive(in.get(0), EnvelopeCodec.encode(command("c5", 5, 0x0101, HUB, Instant.now())));
         assertEquals(1, handled.size());
     }
 
@@ -337,7 +343,7 @@ class HubMessageRouterTest {
         router.setVerifier(new FakeVerifier());
         List<HeadEndSession.InboundListener> in = connect();
         for (int i = 0; i < 10; i++) {
-            in.get(0).received("hub/command", fakeSigned(command("f" + i, i + 1, 0x0001, HUB, Instant.now()), 0x01));
+            receive(in.get(0), fakeSigned(command("f" + i, i + 1, 0x0001, HUB, Instant.now()), 0x01));
         }
         assertEquals(3, sent.size());
     }
@@ -347,5 +353,163 @@ class HubMessageRouterTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> newRouter(Map.of("criticalCodes", new String[] {"0x10000"})));
         assertTrue(e.getMessage().contains("'criticalCodes'"), e.getMessage());
+    }
+
+    /**
+     * A two-step verifier whose counter "store" completes later on its own thread, remembering what
+     * it stored: accept must be called in arrival order per originator (it refuses anything else).
+     */
+    static final class SlowStoreVerifier extends FakeVerifier {
+        final Map<Eui64, Long> reserved = new java.util.concurrent.ConcurrentHashMap<>();
+        final Set<String> stored = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final java.util.concurrent.ScheduledExecutorService store = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor();
+
+        @Override
+        public Checked check(byte[] bytes) throws SecurityCheckException {
+            Envelope e = super.verify(bytes);
+            return new Checked() {
+                @Override
+                public byte[] bytes() {
+                    return bytes;
+                }
+
+                @Override
+                public String toString() {
+                    return e.originator() + "/" + e.originatorCounter();
+                }
+            };
+        }
+
+        @Override
+        public CompletionStage<Envelope> accept(Checked checked) {
+            Envelope e;
+            try {
+                e = SignedEnvelopeCodec.decode(checked.bytes()).envelope();
+            } catch (MalformedMessageException x) {
+                return CompletableFuture.failedFuture(x);
+            }
+            Long last = reserved.get(e.originator());
+            if (last != null && e.originatorCounter() <= last) {
+                return CompletableFuture.failedFuture(new SecurityCheckException(
+                        SecurityCheckException.Reason.REPLAYED_COUNTER, "counter " + e.originatorCounter()));
+            }
+            reserved.put(e.originator(), e.originatorCounter());
+            CompletableFuture<Envelope> f = new CompletableFuture<>();
+            store.schedule(() -> {
+                stored.add(e.originator() + "/" + e.originatorCounter());
+                f.complete(e);
+            }, 200, java.util.concurrent.TimeUnit.MICROSECONDS);
+            return f;
+        }
+    }
+
+    @Test
+    void pipelineKeepsOrderPerOriginatorAndRunsHandlersOnlyOnceTheCounterIsStored() throws Exception {
+        router = newRouter(Map.of("commandWorkers", 4, "maxCommandsInFlight", 64));
+        SlowStoreVerifier verifier = new SlowStoreVerifier();
+        router.setVerifier(verifier);
+        Map<Eui64, List<Long>> order = new java.util.concurrent.ConcurrentHashMap<>();
+        List<String> early = java.util.Collections.synchronizedList(new ArrayList<>());
+        router.addHandler(cmd -> {
+            if (!verifier.stored.contains(cmd.originator() + "/" + cmd.originatorCounter())) {
+                early.add(cmd.messageId());
+            }
+            order.computeIfAbsent(cmd.originator(), k -> java.util.Collections.synchronizedList(new ArrayList<>()))
+                    .add(cmd.originatorCounter());
+            return CompletableFuture.completedFuture(cmd.respond("r-" + cmd.messageId(), HUB, Instant.now(), new byte[] {7}));
+        }, Map.of(MessageHandler.MESSAGE_CODES, 0x0001));
+        List<HeadEndSession.InboundListener> in = connect();
+        int originators = 5;
+        int perOriginator = 200;
+        for (int i = 1; i <= perOriginator; i++) {
+            for (int o = 0; o < originators; o++) {
+                Eui64 from = Eui64.of(0x90B3D51F30000000L + o);
+                Envelope c = new Envelope("c" + o + "-" + i, MessageType.COMMAND, from, i, HUB, Instant.now(), 0x0001,
+                        new byte[] {1});
+                in.get(0).received("hub/command", fakeSigned(c, 0x5A));
+            }
+        }
+        // a replay and a forgery in the stream: refused, the rest unaffected
+        Eui64 first = Eui64.of(0x90B3D51F30000000L);
+        in.get(0).received("hub/command", fakeSigned(new Envelope("replay", MessageType.COMMAND, first, 3, HUB,
+                Instant.now(), 0x0001, new byte[] {1}), 0x5A));
+        in.get(0).received("hub/command", fakeSigned(new Envelope("forged", MessageType.COMMAND, first, 10_000, HUB,
+                Instant.now(), 0x0001, new byte[] {1}), 0x01));
+        assertTrue(router.awaitIdle(java.time.Duration.ofSeconds(60)), "pipeline idle");
+        verifier.store.shutdown();
+        assertEquals(List.of(), early, "handlers ran before their counter was stored");
+        assertEquals(originators, order.size());
+        List<Long> expected = new ArrayList<>();
+        for (long i = 1; i <= perOriginator; i++) {
+            expected.add(i);
+        }
+        for (List<Long> seen : order.values()) {
+            assertEquals(expected, seen, "order per originator");
+        }
+        long responses = sent.stream().filter(m -> m.topic().equals("hub/response")).count();
+        long alerts = sent.stream().filter(m -> m.topic().equals("hub/alert")).count();
+        assertEquals(originators * perOriginator, responses);
+        assertEquals(2, alerts, "the replay and the forgery were alerted");
+    }
+
+    static Envelope hubAlert(String id) {
+        return new Envelope(id, MessageType.ALERT, HUB, 0, HEAD_END, Instant.now(), 0x8F34, new byte[] {9});
+    }
+
+    @Test
+    void aPreparedAlertLeavesExactlyAsSignedWhenNothingWasIssuedAboveItsCounter() throws Exception {
+        router.setSigner(SIGNER);
+        router.alert(hubAlert("before"), 1);
+        long before = SignedEnvelopeCodec.decode(sent.get(0).payload()).envelope().originatorCounter();
+        org.modhub.api.messaging.PreparedAlert prepared = router.prepareAlert(hubAlert("gasp"),
+                Instant.now().plusSeconds(180));
+        assertTrue(prepared.signed());
+        long reserved = prepared.envelope().originatorCounter();
+        assertTrue(reserved > before);
+        // alerts issued meanwhile stay below the reserved counter
+        router.alert(hubAlert("meanwhile"), 1);
+        long meanwhile = SignedEnvelopeCodec.decode(sent.get(1).payload()).envelope().originatorCounter();
+        assertTrue(meanwhile > before && meanwhile < reserved, meanwhile + " between " + before + " and " + reserved);
+        router.alert(prepared, OutboundMessage.PRIORITY_HIGHEST);
+        assertArrayEquals(prepared.wire(), sent.get(2).payload(), "sent exactly as prepared and signed");
+        assertEquals(OutboundMessage.PRIORITY_HIGHEST, sent.get(2).priority());
+        // and everything after it is above it
+        router.alert(hubAlert("after"), 1);
+        assertTrue(SignedEnvelopeCodec.decode(sent.get(3).payload()).envelope().originatorCounter() > reserved);
+    }
+
+    @Test
+    void aPreparedAlertIsStampedAgainWhenACounterAboveItWasIssued() throws Exception {
+        router.setSigner(SIGNER);
+        org.modhub.api.messaging.PreparedAlert first = router.prepareAlert(hubAlert("a"), Instant.now().plusSeconds(60));
+        org.modhub.api.messaging.PreparedAlert later = router.prepareAlert(hubAlert("b"), Instant.now().plusSeconds(120));
+        router.alert(later, 0);
+        assertArrayEquals(later.wire(), sent.get(0).payload());
+        router.alert(first, 0); // its counter is below one already sent: re-stamped above it
+        Envelope resent = SignedEnvelopeCodec.decode(sent.get(1).payload()).envelope();
+        assertEquals("a", resent.messageId());
+        assertTrue(resent.originatorCounter() > later.envelope().originatorCounter());
+        // prepared unsigned, a signer present at send time: signed when sent
+        router.unsetSigner(SIGNER);
+        org.modhub.api.messaging.PreparedAlert unsigned = router.prepareAlert(hubAlert("c"), Instant.now().plusSeconds(300));
+        assertTrue(!unsigned.signed());
+        router.setSigner(SIGNER);
+        router.alert(unsigned, 0);
+        assertEquals((byte) 0x77, SignedEnvelopeCodec.decode(sent.get(2).payload()).signature()[0]);
+        // wire bytes that are not the envelope's are refused
+        org.modhub.api.messaging.PreparedAlert forged = new org.modhub.api.messaging.PreparedAlert(hubAlert("d"),
+                EnvelopeCodec.encode(hubAlert("e")), false);
+        assertThrows(IllegalArgumentException.class, () -> router.alert(forged, 0));
+    }
+
+    @Test
+    void reservedCountersSurviveARestart() {
+        HubCounter a = new HubCounter(state);
+        long due = (System.currentTimeMillis() + 3_600_000L) * 1000;
+        long reserved = a.reserve(due);
+        assertEquals(due, reserved);
+        HubCounter b = new HubCounter(state);
+        assertTrue(b.next() > reserved, "a restarted counter starts above every reservation");
     }
 }
