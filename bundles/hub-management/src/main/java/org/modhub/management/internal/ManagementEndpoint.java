@@ -28,7 +28,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * disabled ({@code org.apache.felix.http.enable=false}: its activator then only registers a managed
  * service), and this component, on its own thread, waits until the hub is READY and then configures
  * Felix's HTTP service (PID {@value #JETTY_PID}) with this endpoint's validated host and port, so that
- * Jetty starts on ConfigAdmin's thread after READY. Deactivation removes that configuration again.
+ * Jetty starts on ConfigAdmin's thread after READY. The next activation switches that configuration
+ * off again before Jetty's bundle starts.
  */
 @Component(immediate = true, configurationPid = ManagementEndpoint.PID)
 @Designate(ocd = ManagementEndpoint.Config.class)
@@ -101,11 +102,31 @@ public class ManagementEndpoint {
             System.err.println(LOG_PREFIX + "ERROR " + e.getMessage());
             throw e;
         }
+        disableUntilReady();
         EndpointSettings s = settings;
         Thread t = new Thread(() -> startWhenReady(s), "modhub-management-start");
         t.setDaemon(true);
         starter = t;
         t.start();
+    }
+
+    /**
+     * A configuration that enables HTTP, kept from the previous run, would start Jetty during start-up
+     * (ConfigAdmin hands it to Jetty as soon as Jetty's bundle starts): switch it off first. This runs
+     * before Jetty's bundle starts (hub-management starts earlier) and costs one read of the
+     * configuration, plus one write only after a run that enabled Jetty.
+     */
+    private void disableUntilReady() {
+        try {
+            Configuration c = configAdmin.getConfiguration(JETTY_PID, "?");
+            Dictionary<String, Object> p = c.getProperties();
+            if (p != null && Boolean.TRUE.equals(p.get("org.apache.felix.http.enable"))) {
+                p.put("org.apache.felix.http.enable", Boolean.FALSE);
+                c.update(p);
+            }
+        } catch (IOException | RuntimeException e) {
+            System.err.println(LOG_PREFIX + "WARN cannot read the HTTP service configuration: " + e);
+        }
     }
 
     /** Waits (on its own thread) until the hub is READY, then configures Jetty. */
@@ -161,14 +182,8 @@ public class ManagementEndpoint {
         if (t != null) {
             t.interrupt(); // never joined: it may be waiting on ConfigAdmin
         }
-        try {
-            Configuration c = configAdmin.getConfiguration(JETTY_PID, "?");
-            if (c.getProperties() != null) {
-                c.delete();
-            }
-        } catch (IOException | RuntimeException e) {
-            System.err.println(LOG_PREFIX + "WARN cannot remove the HTTP service configuration: " + e);
-        }
+        // The configuration is left in place: removing it now would make Jetty restart while the
+        // framework stops. The next activation switches it off before Jetty sees it (see activate).
     }
 
     EndpointSettings settings() {

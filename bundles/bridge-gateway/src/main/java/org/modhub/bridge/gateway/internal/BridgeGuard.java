@@ -37,8 +37,16 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  */
 @Component(service = {BridgeGuard.class, FindHook.class, EventListenerHook.class}, immediate = true)
 public class BridgeGuard implements FindHook, EventListenerHook {
-    /** Object classes (prefixes ending in '.', or exact names) a bridge may see. */
-    static final Set<String> ALLOWED = Set.of("org.modhub.api.bridge.", "org.osgi.service.log.");
+    /**
+     * Object classes (prefixes ending in '.', or exact names) a bridge may see. ConfigurationAdmin is
+     * visible because Felix SCR looks it up through the component bundle's own context to configure
+     * the bridge's components; a bridge that could use it (one that imports org.osgi.service.cm) is
+     * not served at all (see {@link #importsConfigAdmin}).
+     */
+    static final Set<String> ALLOWED = Set.of("org.modhub.api.bridge.", "org.osgi.service.log.",
+            "org.osgi.service.cm.ConfigurationAdmin");
+    /** Packages a bridge must not import: with them it could write its own consent. */
+    static final Set<String> FORBIDDEN_IMPORTS = Set.of("org.osgi.service.cm");
 
     private final ExecutorService auditExecutor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "modhub-bridge-audit");
@@ -103,6 +111,21 @@ public class BridgeGuard implements FindHook, EventListenerHook {
         boolean bridge = b.getHeaders("").get(MeteringBridge.BRIDGE_HEADER) != null;
         bridgeCache.put(b.getBundleId(), new long[] {modified, bridge ? 1 : 0});
         return bridge;
+    }
+
+    /** Whether a bridge bundle is wired to a package it must not use (then it gets no data at all). */
+    static boolean importsConfigAdmin(Bundle b) {
+        org.osgi.framework.wiring.BundleWiring w = b == null ? null : b.adapt(org.osgi.framework.wiring.BundleWiring.class);
+        if (w == null) {
+            return false;
+        }
+        for (org.osgi.framework.wiring.BundleWire wire : w.getRequiredWires("osgi.wiring.package")) {
+            Object pkg = wire.getCapability().getAttributes().get("osgi.wiring.package");
+            if (pkg != null && FORBIDDEN_IMPORTS.contains(pkg.toString())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether {@code viewer} (a bridge) may see the service. */

@@ -54,7 +54,14 @@ public class MeteringBridgeService implements MeteringBridge {
     void activate(ComponentContext context) {
         Bundle user = context.getUsingBundle();
         String id = user == null ? "?" : user.getSymbolicName();
-        view = new MeteringBridgeView(id, guard.isBridge(user), guard.policy(), () -> metering, () -> gas,
+        boolean bridge = guard.isBridge(user);
+        if (bridge && BridgeGuard.importsConfigAdmin(user)) {
+            // it could write its own consent: serve it nothing
+            guard.policy().audit().refused(BridgeAudit.WRITE_REFUSED, id, "imports org.osgi.service.cm: a bridge may not"
+                    + " configure the hub; it gets no data");
+            bridge = false;
+        }
+        view = new MeteringBridgeView(id, bridge, guard.policy(), () -> metering, () -> gas,
                 () -> deviceLog, Clock.systemUTC());
     }
 
