@@ -79,8 +79,8 @@
     var top = el('text', { x: L - 4, y: T + 10, 'text-anchor': 'end', fill: '#5a6372', 'font-size': 11 });
     top.appendChild(text(max));
     svg.appendChild(top);
-    [0, samples.length - 1].forEach(function (i) {
-      var lbl = el('text', { x: L + (offset + i + 0.5) * slot, y: H - 8, 'text-anchor': 'middle', fill: '#5a6372', 'font-size': 11 });
+    [0, samples.length - 1].forEach(function (i, k) {
+      var lbl = el('text', { x: k ? W - R : L + (offset + i) * slot, y: H - 8, 'text-anchor': k ? 'end' : 'start', fill: '#5a6372', 'font-size': 11 });
       lbl.appendChild(text(samples[i].end.substring(5, 16).replace('T', ' ')));
       svg.appendChild(lbl);
     });
@@ -115,7 +115,8 @@
 
   function load() {
     var x = new XMLHttpRequest();
-    x.open('GET', '/api/status');
+    var m = /[?&]meter=([0-9A-Fa-f:-]{16,23})(&|$)/.exec(window.location.search);
+    x.open('GET', '/api/status' + (m ? '?meter=' + encodeURIComponent(m[1]) : ''));
     x.onload = function () {
       if (x.status === 200) {
         render(JSON.parse(x.responseText));

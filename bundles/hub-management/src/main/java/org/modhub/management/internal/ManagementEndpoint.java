@@ -70,8 +70,15 @@ public class ManagementEndpoint {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile HubHealth health;
 
-    @Reference
-    ConfigurationAdmin configAdmin;
+    /** Optional: ConfigurationAdmin keeps its data in the hub-core store and is missing when that store is corrupt. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile ConfigurationAdmin configAdmin;
+
+    /** How long after READY (or DEGRADED) ConfigurationAdmin may take to appear before the fallback serves /health. */
+    static final long CONFIG_ADMIN_WAIT_MS = 5_000;
+
+    private volatile FallbackEndpoint fallback;
 
     private volatile Thread starter;
     private volatile EndpointSettings settings;
@@ -117,8 +124,12 @@ public class ManagementEndpoint {
      * configuration, plus one write only after a run that enabled Jetty.
      */
     private void disableUntilReady() {
+        ConfigurationAdmin cm = configAdmin;
+        if (cm == null) {
+            return;
+        }
         try {
-            Configuration c = configAdmin.getConfiguration(JETTY_PID, "?");
+            Configuration c = cm.getConfiguration(JETTY_PID, "?");
             Dictionary<String, Object> p = c.getProperties();
             if (p != null && Boolean.TRUE.equals(p.get("org.apache.felix.http.enable"))) {
                 p.put("org.apache.felix.http.enable", Boolean.FALSE);
@@ -135,7 +146,8 @@ public class ManagementEndpoint {
         try {
             while (System.nanoTime() < deadline) {
                 HubHealth h = health;
-                if (h != null && h.readyAfter().isPresent()) {
+                // READY, or a hub that will not get there soon (a corrupt store): serve /health now
+                if (h != null && (h.readyAfter().isPresent() || h.overall() == org.modhub.api.health.HealthState.DEGRADED)) {
                     break;
                 }
                 Thread.sleep(20);
@@ -143,7 +155,20 @@ public class ManagementEndpoint {
             if (Thread.currentThread() != starter) {
                 return;
             }
-            Configuration c = configAdmin.getConfiguration(JETTY_PID, "?");
+            long cmDeadline = System.nanoTime() + CONFIG_ADMIN_WAIT_MS * 1_000_000L;
+            while (configAdmin == null && System.nanoTime() < cmDeadline) {
+                Thread.sleep(20);
+            }
+            ConfigurationAdmin cm = configAdmin;
+            if (cm == null) {
+                FallbackEndpoint f = new FallbackEndpoint(() -> health);
+                f.start(s.address());
+                fallback = f;
+                System.err.println(LOG_PREFIX + "WARN no ConfigurationAdmin (is the store corrupt?): fallback endpoint on http://"
+                        + hostAndPort(new EndpointSettings(f.boundAddress())) + "/health only");
+                return;
+            }
+            Configuration c = cm.getConfiguration(JETTY_PID, "?");
             c.update(jettyProperties(s));
             System.out.println(LOG_PREFIX + "management endpoint on http://" + hostAndPort(s) + "/ (status page) and /health");
         } catch (InterruptedException e) {
@@ -182,12 +207,21 @@ public class ManagementEndpoint {
         if (t != null) {
             t.interrupt(); // never joined: it may be waiting on ConfigAdmin
         }
+        FallbackEndpoint f = fallback;
+        fallback = null;
+        if (f != null) {
+            f.stop();
+        }
         // The configuration is left in place: removing it now would make Jetty restart while the
         // framework stops. The next activation switches it off before Jetty sees it (see activate).
     }
 
     EndpointSettings settings() {
         return settings;
+    }
+
+    FallbackEndpoint fallback() {
+        return fallback;
     }
 
     private static String hostAndPort(EndpointSettings s) {

@@ -67,6 +67,7 @@ final class StatusJson {
     private final MeteringStore metering;
     private final EventLog events;
     private final Bundle[] bundles;
+    private Eui64 chartMeter;
 
     StatusJson(HubHealth health, DeviceLog deviceLog, Collection<HanNetwork> hans, List<Wan> wans, GasProxy gas,
             MeteringStore metering, EventLog events, Bundle[] bundles) {
@@ -78,6 +79,12 @@ final class StatusJson {
         this.metering = metering;
         this.events = events;
         this.bundles = bundles;
+    }
+
+    /** The meter whose half-hourly readings the chart shows (null: the first electricity meter, else gas meter). */
+    StatusJson chartMeter(Eui64 meter) {
+        this.chartMeter = meter;
+        return this;
     }
 
     String render(Instant now) {
@@ -286,7 +293,13 @@ final class StatusJson {
     private void chart(StringBuilder sb, Instant now) {
         Eui64 meter = null;
         boolean isGas = false;
-        if (deviceLog != null) {
+        if (chartMeter != null && deviceLog != null) {
+            var entry = deviceLog.find(chartMeter);
+            if (entry.isPresent()) {
+                meter = chartMeter;
+                isGas = entry.get().type() == DeviceType.GAS_METER;
+            }
+        } else if (deviceLog != null) {
             for (DeviceLogEntry e : deviceLog.entries()) {
                 if (e.type() == DeviceType.ELECTRICITY_METER) {
                     meter = e.device();

@@ -88,8 +88,18 @@ public class StatusServlet extends HttpServlet {
             } else if (!"GET".equals(req.getMethod()) && !"HEAD".equals(req.getMethod())) {
                 Responses.methodNotAllowed(req, resp);
             } else if ("/api/status".equals(path)) {
+                org.modhub.api.common.Eui64 meter = null;
+                String m = req.getParameter("meter");
+                if (m != null && !m.isEmpty()) {
+                    try {
+                        meter = org.modhub.api.common.Eui64.parse(m);
+                    } catch (IllegalArgumentException e) {
+                        Responses.json(req, resp, 400, Json.error(400, "meter: " + e.getMessage()));
+                        return;
+                    }
+                }
                 String body = new StatusJson(health, deviceLog, hans, wanLinks(), gas, metering, events,
-                        context == null ? null : context.getBundles()).render(java.time.Instant.now());
+                        context == null ? null : context.getBundles()).chartMeter(meter).render(java.time.Instant.now());
                 Responses.json(req, resp, 200, body);
             } else {
                 String[] res = STATIC.get(path);
