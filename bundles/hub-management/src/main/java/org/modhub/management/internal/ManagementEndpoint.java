@@ -41,6 +41,8 @@ public class ManagementEndpoint {
     static final int MAX_BODY_BYTES = 8 * 1024;
     /** Longest wait for READY before Jetty is started anyway (a hub that never gets READY still gets its page). */
     static final long READY_WAIT_MS = 60_000;
+    /** How long the hub must stay DEGRADED without READY before the endpoint starts anyway. */
+    static final long DEGRADED_WAIT_MS = 5_000;
     private static final String LOG_PREFIX = "[org.modhub.management] ";
 
     @ObjectClassDefinition(id = PID, name = "modhub management endpoint",
@@ -71,9 +73,25 @@ public class ManagementEndpoint {
     volatile HubHealth health;
 
     /** Optional: ConfigurationAdmin keeps its data in the hub-core store and is missing when that store is corrupt. */
+    volatile ConfigurationAdmin configAdmin;
+    /** Set once this component has enabled Jetty. */
+    private volatile boolean enabled;
+
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    volatile ConfigurationAdmin configAdmin;
+    void setConfigAdmin(ConfigurationAdmin cm) {
+        configAdmin = cm;
+        if (!enabled) {
+            // ConfigurationAdmin may come after this component's activation (it waits for the store)
+            disableUntilReady();
+        }
+    }
+
+    void unsetConfigAdmin(ConfigurationAdmin cm) {
+        if (configAdmin == cm) {
+            configAdmin = null;
+        }
+    }
 
     /** How long after READY (or DEGRADED) ConfigurationAdmin may take to appear before the fallback serves /health. */
     static final long CONFIG_ADMIN_WAIT_MS = 5_000;
@@ -109,7 +127,6 @@ public class ManagementEndpoint {
             System.err.println(LOG_PREFIX + "ERROR " + e.getMessage());
             throw e;
         }
-        disableUntilReady();
         EndpointSettings s = settings;
         Thread t = new Thread(() -> startWhenReady(s), "modhub-management-start");
         t.setDaemon(true);
@@ -144,10 +161,18 @@ public class ManagementEndpoint {
     private void startWhenReady(EndpointSettings s) {
         long deadline = System.nanoTime() + READY_WAIT_MS * 1_000_000L;
         try {
+            long degradedSince = 0;
             while (System.nanoTime() < deadline) {
                 HubHealth h = health;
-                // READY, or a hub that will not get there soon (a corrupt store): serve /health now
-                if (h != null && (h.readyAfter().isPresent() || h.overall() == org.modhub.api.health.HealthState.DEGRADED)) {
+                if (h != null && h.readyAfter().isPresent()) {
+                    break;
+                }
+                // A hub that stays DEGRADED before READY (a corrupt store) will not get there soon: serve
+                // /health once it has been so for a while (components pass through DEGRADED while starting).
+                boolean degraded = h != null && h.overall() == org.modhub.api.health.HealthState.DEGRADED;
+                long now = System.nanoTime();
+                degradedSince = degraded ? (degradedSince == 0 ? now : degradedSince) : 0;
+                if (degraded && now - degradedSince > DEGRADED_WAIT_MS * 1_000_000L) {
                     break;
                 }
                 Thread.sleep(20);
@@ -168,6 +193,7 @@ public class ManagementEndpoint {
                         + hostAndPort(new EndpointSettings(f.boundAddress())) + "/health only");
                 return;
             }
+            enabled = true;
             Configuration c = cm.getConfiguration(JETTY_PID, "?");
             c.update(jettyProperties(s));
             System.out.println(LOG_PREFIX + "management endpoint on http://" + hostAndPort(s) + "/ (status page) and /health");
