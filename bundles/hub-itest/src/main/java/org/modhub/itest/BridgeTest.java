@@ -99,6 +99,33 @@ class BridgeTest {
     }
 
     @Test
+    void shellCommandsRecordAndWithdrawConsent() throws Exception {
+        ServiceReference<?>[] refs = context.getAllServiceReferences(null, "(osgi.command.scope=bridge)");
+        assertNotNull(refs, "bridge:* shell commands");
+        Object commands = context.getService(refs[0]);
+        Class<?> c = commands.getClass();
+        String granted = (String) c.getMethod("grant", String.class, String.class, int.class, int.class)
+                .invoke(commands, "org.example.shell-bridge", "demand,tariff", 30, 12);
+        assertEquals("granted org.example.shell-bridge: demand,tariff (30 reads/min, history 12 h)", granted);
+        @SuppressWarnings("unchecked")
+        List<String> listed = (List<String>) c.getMethod("consents").invoke(commands);
+        assertTrue(listed.contains("org.example.shell-bridge: demand,tariff (30 reads/min, history 12 h)"), listed.toString());
+        Configuration[] stored = cm.listConfigurations("(bridge=org.example.shell-bridge)");
+        assertEquals(1, stored.length);
+        assertEquals("org.modhub.bridge.consent", stored[0].getFactoryPid());
+        // a bad value is refused with the same message as the configuration would be
+        java.lang.reflect.InvocationTargetException bad = assertThrows(java.lang.reflect.InvocationTargetException.class,
+                () -> c.getMethod("grant", String.class, String.class, int.class, int.class)
+                        .invoke(commands, "org.example.shell-bridge", "price", 30, 12));
+        assertTrue(bad.getCause().getMessage().startsWith("configuration org.modhub.bridge.consent: field 'dataObjects': 'price'"),
+                bad.getCause().getMessage());
+        assertEquals("withdrew consent of org.example.shell-bridge", c.getMethod("withdraw", String.class)
+                .invoke(commands, "org.example.shell-bridge"));
+        assertNull(cm.listConfigurations("(bridge=org.example.shell-bridge)"));
+        context.ungetService(refs[0]);
+    }
+
+    @Test
     void bridgeSeesOnlyItsViewAndReadsWhatItIsGranted() throws Exception {
         Instant start = Instant.now().minusSeconds(1);
         deviceLog.add(new DeviceLogEntry(METER, DeviceType.ELECTRICITY_METER, null, null, Instant.now()));

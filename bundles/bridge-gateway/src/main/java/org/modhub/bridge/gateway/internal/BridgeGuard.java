@@ -174,7 +174,7 @@ public class BridgeGuard implements FindHook, EventListenerHook {
                 removed = true;
             }
         }
-        if (name != null && !allowed(name) && (removed || references.isEmpty())) {
+        if (name != null && removed && !allowed(name)) {
             policy.audit().refused(BridgeAudit.WRITE_REFUSED, viewer.getSymbolicName(), "asked for service " + name
                     + ": a bridge sees only " + MeteringBridge.class.getName() + " (no HAN, head end or hub writes)");
         }
