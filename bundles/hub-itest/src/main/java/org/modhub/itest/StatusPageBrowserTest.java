@@ -96,6 +96,19 @@ class StatusPageBrowserTest {
                 HttpResponse.BodyHandlers.ofString());
         assertTrue(health.body().startsWith("{\"state\":"), "/health on the same endpoint: " + health.body());
 
+        // oversized and malformed requests: 4xx from Felix's Jetty as configured by hub-management, never a stack trace
+        int port = Integer.parseInt(base.substring(base.lastIndexOf(':') + 1));
+        String reply = raw(port, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n");
+        assertTrue(reply.startsWith("HTTP/1.1 431"), reply);
+        for (String bad : new String[] {"GARBAGE\r\n\r\n", "GET /he alth HTTP/1.1\r\nHost: x\r\n\r\n",
+                "POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nabc"}) {
+            reply = raw(port, bad);
+            assertTrue(reply.matches("(?s)HTTP/1\\.1 4\\d\\d .*"), bad + " -> " + reply);
+            assertTrue(!reply.contains("Exception") && !reply.contains("at org."), reply);
+        }
+        assertEquals(404, http.send(HttpRequest.newBuilder(URI.create(base + "/no/such/page")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
+
         try (WebDriver browser = new WebDriver()) {
             browser.navigate(base + "/?meter=" + METER.toHex());
             Await.until("the page to load its status", Duration.ofSeconds(60), () -> {
@@ -139,6 +152,29 @@ class StatusPageBrowserTest {
             assertTrue(img.getWidth() > 200 && img.getHeight() > 100, "chart box " + img.getWidth() + "x" + img.getHeight());
             assertTrue(bar > total / 20, "bar pixels " + bar + " of " + total + " (background " + background
                     + "); page screenshot in " + out);
+        }
+    }
+
+    private static String raw(int port, String request) throws IOException {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            byte[] b = new byte[4096];
+            try {
+                int n;
+                while ((n = socket.getInputStream().read(b)) > 0 && out.size() < 65536) {
+                    out.write(b, 0, n);
+                    if (out.toString(java.nio.charset.StandardCharsets.ISO_8859_1).contains("\r\n\r\n")
+                            && out.toString(java.nio.charset.StandardCharsets.ISO_8859_1).contains("Connection: close")) {
+                        break;
+                    }
+                }
+            } catch (java.net.SocketTimeoutException | java.net.SocketException e) {
+                // the server may keep the connection open or reset it after the reply
+            }
+            return out.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
         }
     }
 
