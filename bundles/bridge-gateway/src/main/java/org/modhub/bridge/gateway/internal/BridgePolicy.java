@@ -93,7 +93,7 @@ final class BridgePolicy {
         if (object != null && !consent.grants(object)) {
             audit.refused(BridgeAudit.READ_REFUSED, bridge, "data object " + object.configName() + " not granted");
             throw new BridgeAccessException(Reason.NOT_GRANTED, "bridge " + bridge + " is not granted data object '"
-                    + object.configName() + "' (granted: " + consent.granted().stream().map(DataObject::configName).toList() + ")");
+                    + object.configName() + "' (granted: " + consent.granted().stream().sorted().map(DataObject::configName).toList() + ")");
         }
         if (meter != null && !consent.grantsMeter(meter)) {
             audit.refused(BridgeAudit.READ_REFUSED, bridge, "meter " + meter + " not granted");
