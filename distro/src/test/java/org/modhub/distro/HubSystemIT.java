@@ -90,10 +90,23 @@ class HubSystemIT {
         return new String[] {Integer.toString(code), new String(body, StandardCharsets.UTF_8)};
     }
 
-    /** After READY a component may still finish starting (the PKI agent opens its key store): wait for UP. */
+    /**
+     * After READY a component may still finish starting (the PKI agent opens its key store), and the
+     * management endpoint (Jetty) starts only after READY: wait for it to listen, then for UP.
+     */
     private String[] awaitUp() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        String[] health = health();
+        String[] health = null;
+        while (health == null) {
+            try {
+                health = health();
+            } catch (java.net.ConnectException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
         while (!"200".equals(health[0]) && System.nanoTime() < deadline) {
             assertTrue(health[1].startsWith("{\"state\":\"STARTING\""), "not UP and not starting: " + health[1]);
             Thread.sleep(100);
@@ -132,10 +145,14 @@ class HubSystemIT {
         start(data);
         awaitLine("STORE CORRUPT", 120);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String[] health = health();
+        String[] health = {"", ""};
         while (!health[1].contains("STORE CORRUPT") && System.nanoTime() < deadline) {
+            try {
+                health = health();
+            } catch (java.net.ConnectException e) {
+                // the management endpoint starts once the hub is READY or DEGRADED
+            }
             Thread.sleep(100);
-            health = health();
         }
         assertEquals("503", health[0], health[1]);
         assertTrue(health[1].startsWith("{\"state\":\"DEGRADED\""), health[1]);

@@ -1,19 +1,13 @@
 package org.modhub.management.internal;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.Map;
 import org.modhub.api.health.HubHealth;
 import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -26,29 +20,33 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
- * The hub's local management endpoint: {@code GET /health} as JSON over HTTP, on loopback by default.
+ * The hub's one local management endpoint: Felix's Jetty (OSGi servlet whiteboard) serving
+ * {@code GET /health} ({@link HealthServlet}) and the status page at {@code /} ({@link StatusServlet}),
+ * on 127.0.0.1:8040 by default, loopback only unless configured.
  *
- * <p>It uses the JDK's {@code com.sun.net.httpserver.HttpServer} rather than Jetty (or the OSGi HTTP
- * whiteboard): one endpoint does not justify a servlet container, and the JDK server adds no bundle,
- * about no start-up time and little heap, which matters on a hub that runs with {@code -Xmx64m}.
- * The bundle imports {@code com.sun.net.httpserver}; the framework must export it
- * ({@code org.osgi.framework.system.packages.extra}, {@code -runsystempackages} in a bndrun).
- *
- * <p>Responses: 200/503 for {@code /health}, 404 for any other path, 405 for any method but GET,
- * 413 for a request body over 8 KiB, 500 for anything unexpected. Every response is JSON; none
- * carries a stack trace.
+ * <p>Jetty is kept off the hub's start path: the run configuration starts the Jetty bundle with HTTP
+ * disabled ({@code org.apache.felix.http.enable=false}: its activator then only registers a managed
+ * service), and this component, on its own thread, waits until the hub is READY and then configures
+ * Felix's HTTP service (PID {@value #JETTY_PID}) with this endpoint's validated host and port, so that
+ * Jetty starts on ConfigAdmin's thread after READY. The next activation switches that configuration
+ * off again before Jetty's bundle starts.
  */
 @Component(immediate = true, configurationPid = ManagementEndpoint.PID)
 @Designate(ocd = ManagementEndpoint.Config.class)
 public class ManagementEndpoint {
 
     static final String PID = "org.modhub.management";
+    /** Felix HTTP Jetty's configuration PID. */
+    static final String JETTY_PID = "org.apache.felix.http";
     static final int MAX_BODY_BYTES = 8 * 1024;
-    static final int THREADS = 2;
+    /** Longest wait for READY before Jetty is started anyway (a hub that never gets READY still gets its page). */
+    static final long READY_WAIT_MS = 60_000;
+    /** How long the hub must stay DEGRADED without READY before the endpoint starts anyway. */
+    static final long DEGRADED_WAIT_MS = 5_000;
     private static final String LOG_PREFIX = "[org.modhub.management] ";
 
     @ObjectClassDefinition(id = PID, name = "modhub management endpoint",
-            description = "Local HTTP endpoint serving GET /health as JSON.")
+            description = "Local HTTP endpoint (Felix Jetty): GET /health as JSON and the status page at /.")
     public @interface Config {
         @AttributeDefinition(name = "Host", description = "Address to listen on. Must be a loopback "
                 + "address unless allowNonLoopback is true.")
@@ -62,22 +60,51 @@ public class ManagementEndpoint {
         boolean allowNonLoopback() default false;
     }
 
+    /**
+     * Framework property giving the port while the hub has no configuration for this PID: lets a
+     * test or a second hub on the same machine run without touching the stored configuration. 0 (only
+     * here, never in configuration) asks for any free port; the bound address is then the servlet
+     * runtime's {@code osgi.http.endpoint} service property.
+     */
+    static final String PORT_PROPERTY = "modhub.management.port";
+
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile HubHealth health;
 
-    private HttpServer server;
-    private ExecutorService executor;
+    /** Optional: ConfigurationAdmin keeps its data in the hub-core store and is missing when that store is corrupt. */
+    volatile ConfigurationAdmin configAdmin;
+    /** Set once this component has enabled Jetty. */
+    private volatile boolean enabled;
 
-    /**
-     * Framework property giving the port while the hub has no configuration for this PID: lets a
-     * test or a second hub on the same machine run without touching the stored configuration.
-     */
-    static final String PORT_PROPERTY = "modhub.management.port";
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void setConfigAdmin(ConfigurationAdmin cm) {
+        configAdmin = cm;
+        if (!enabled) {
+            // ConfigurationAdmin may come after this component's activation (it waits for the store)
+            disableUntilReady();
+        }
+    }
+
+    void unsetConfigAdmin(ConfigurationAdmin cm) {
+        if (configAdmin == cm) {
+            configAdmin = null;
+        }
+    }
+
+    /** How long after READY (or DEGRADED) ConfigurationAdmin may take to appear before the fallback serves /health. */
+    static final long CONFIG_ADMIN_WAIT_MS = 5_000;
+
+    private volatile FallbackEndpoint fallback;
+
+    private volatile Thread starter;
+    private volatile EndpointSettings settings;
 
     @Activate
-    void activate(BundleContext context, Config config, Map<String, Object> properties) throws IOException {
+    void activate(BundleContext context, Config config, Map<String, Object> properties) {
         int port = config.port();
+        boolean anyPort = false;
         String override = context.getProperty(PORT_PROPERTY);
         boolean configured = properties.containsKey("service.pid");
         if (!configured && override != null && !override.isBlank()) {
@@ -88,154 +115,143 @@ public class ManagementEndpoint {
                 System.err.println(LOG_PREFIX + "ERROR " + msg);
                 throw new IllegalArgumentException(msg, e);
             }
+            anyPort = port == 0;
         }
-        start(config, port);
-    }
-
-    /** Starts with the configured port (for tests outside a framework). */
-    void start(Config config) throws IOException {
-        start(config, config.port());
-    }
-
-    private void start(Config config, int port) throws IOException {
-        EndpointSettings settings;
         try {
-            settings = EndpointSettings.validate(config.host(), port, config.allowNonLoopback());
+            settings = EndpointSettings.validate(config.host(), anyPort ? 1 : port, config.allowNonLoopback());
+            if (anyPort) {
+                settings = new EndpointSettings(new java.net.InetSocketAddress(settings.address().getAddress(), 0));
+            }
         } catch (EndpointSettings.InvalidConfigurationException e) {
             // One line for the operator; the exception keeps the component from activating.
             System.err.println(LOG_PREFIX + "ERROR " + e.getMessage());
             throw e;
         }
-        InetSocketAddress address = settings.address();
-        try {
-            server = HttpServer.create(address, 16);
-        } catch (IOException e) {
-            System.err.println(LOG_PREFIX + "ERROR cannot listen on " + hostAndPort(address) + ": " + e.getMessage());
-            throw e;
+        EndpointSettings s = settings;
+        Thread t = new Thread(() -> startWhenReady(s), "modhub-management-start");
+        t.setDaemon(true);
+        starter = t;
+        t.start();
+    }
+
+    /**
+     * A configuration that enables HTTP, kept from the previous run, would start Jetty during start-up
+     * (ConfigAdmin hands it to Jetty as soon as Jetty's bundle starts): switch it off first. This runs
+     * before Jetty's bundle starts (hub-management starts earlier) and costs one read of the
+     * configuration, plus one write only after a run that enabled Jetty.
+     */
+    private void disableUntilReady() {
+        ConfigurationAdmin cm = configAdmin;
+        if (cm == null) {
+            return;
         }
-        executor = Executors.newFixedThreadPool(THREADS, new DaemonThreads());
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        server.start();
-        System.out.println(LOG_PREFIX + "management endpoint on http://" + hostAndPort(boundAddress()) + "/health");
+        try {
+            Configuration c = cm.getConfiguration(JETTY_PID, "?");
+            Dictionary<String, Object> p = c.getProperties();
+            if (p != null && Boolean.TRUE.equals(p.get("org.apache.felix.http.enable"))) {
+                p.put("org.apache.felix.http.enable", Boolean.FALSE);
+                c.update(p);
+            }
+        } catch (IOException | RuntimeException e) {
+            System.err.println(LOG_PREFIX + "WARN cannot read the HTTP service configuration: " + e);
+        }
+    }
+
+    /** Waits (on its own thread) until the hub is READY, then configures Jetty. */
+    private void startWhenReady(EndpointSettings s) {
+        long deadline = System.nanoTime() + READY_WAIT_MS * 1_000_000L;
+        try {
+            long degradedSince = 0;
+            while (System.nanoTime() < deadline) {
+                HubHealth h = health;
+                if (h != null && h.readyAfter().isPresent()) {
+                    break;
+                }
+                // A hub that stays DEGRADED before READY (a corrupt store) will not get there soon: serve
+                // /health once it has been so for a while (components pass through DEGRADED while starting).
+                boolean degraded = h != null && h.overall() == org.modhub.api.health.HealthState.DEGRADED;
+                long now = System.nanoTime();
+                degradedSince = degraded ? (degradedSince == 0 ? now : degradedSince) : 0;
+                if (degraded && now - degradedSince > DEGRADED_WAIT_MS * 1_000_000L) {
+                    break;
+                }
+                Thread.sleep(20);
+            }
+            if (Thread.currentThread() != starter) {
+                return;
+            }
+            long cmDeadline = System.nanoTime() + CONFIG_ADMIN_WAIT_MS * 1_000_000L;
+            while (configAdmin == null && System.nanoTime() < cmDeadline) {
+                Thread.sleep(20);
+            }
+            ConfigurationAdmin cm = configAdmin;
+            if (cm == null) {
+                FallbackEndpoint f = new FallbackEndpoint(() -> health);
+                f.start(s.address());
+                fallback = f;
+                System.err.println(LOG_PREFIX + "WARN no ConfigurationAdmin (is the store corrupt?): fallback endpoint on http://"
+                        + hostAndPort(new EndpointSettings(f.boundAddress())) + "/health only");
+                return;
+            }
+            enabled = true;
+            Configuration c = cm.getConfiguration(JETTY_PID, "?");
+            c.update(jettyProperties(s));
+            System.out.println(LOG_PREFIX + "management endpoint on http://" + hostAndPort(s) + "/ (status page) and /health");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException | RuntimeException e) {
+            System.err.println(LOG_PREFIX + "ERROR cannot configure the HTTP service (" + JETTY_PID + "): " + e);
+        }
+    }
+
+    /** Felix Jetty's configuration for this endpoint: HTTP only, on the validated address, small and quiet. */
+    static Dictionary<String, Object> jettyProperties(EndpointSettings s) {
+        Hashtable<String, Object> p = new Hashtable<>();
+        p.put("org.apache.felix.http.enable", Boolean.TRUE);
+        p.put("org.apache.felix.https.enable", Boolean.FALSE);
+        p.put("org.apache.felix.http2.enable", Boolean.FALSE);
+        p.put("org.apache.felix.http.host", s.address().getAddress().getHostAddress());
+        p.put("org.osgi.service.http.port", s.address().getPort());
+        p.put("org.apache.felix.http.jetty.sendServerHeader", Boolean.FALSE);
+        // Oversized requests: headers over 8 KiB get 431, bodies over the limit 413, from Jetty itself.
+        p.put("org.apache.felix.http.jetty.headerBufferSize", MAX_BODY_BYTES);
+        p.put("org.apache.felix.http.jetty.requestSizeLimit", (long) MAX_BODY_BYTES * 2);
+        p.put("org.apache.felix.http.jetty.maxFormSize", MAX_BODY_BYTES);
+        // A hub serves one operator at a time: few threads.
+        p.put("org.apache.felix.http.jetty.acceptors", 1);
+        p.put("org.apache.felix.http.jetty.selectors", 1);
+        p.put("org.apache.felix.http.jetty.threadpool.max", 8);
+        p.put("org.apache.felix.http.mbeans", Boolean.FALSE);
+        p.put("org.apache.felix.http.name", "modhub-management");
+        return p;
     }
 
     @Deactivate
     void deactivate() {
-        HttpServer s = server;
-        server = null;
-        if (s != null) {
-            s.stop(0);
+        Thread t = starter;
+        starter = null;
+        if (t != null) {
+            t.interrupt(); // never joined: it may be waiting on ConfigAdmin
         }
-        ExecutorService e = executor;
-        executor = null;
-        if (e != null) {
-            e.shutdownNow();
-            try {
-                e.awaitTermination(2, TimeUnit.SECONDS);
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-            }
+        FallbackEndpoint f = fallback;
+        fallback = null;
+        if (f != null) {
+            f.stop();
         }
+        // The configuration is left in place: removing it now would make Jetty restart while the
+        // framework stops. The next activation switches it off before Jetty sees it (see activate).
     }
 
-    /** The address actually bound (for tests and the start-up line). */
-    InetSocketAddress boundAddress() {
-        HttpServer s = server;
-        return s == null ? null : s.getAddress();
+    EndpointSettings settings() {
+        return settings;
     }
 
-    void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            int status;
-            String body;
-            try {
-                if (!consumeBody(exchange)) {
-                    status = 413;
-                    body = Json.error(413, "request body larger than " + MAX_BODY_BYTES + " bytes");
-                    exchange.getResponseHeaders().set("Connection", "close");
-                } else if (!"/health".equals(exchange.getRequestURI().getPath())) {
-                    status = 404;
-                    body = Json.error(404, "not found");
-                } else if (!"GET".equals(exchange.getRequestMethod())) {
-                    status = 405;
-                    body = Json.error(405, "method not allowed");
-                    exchange.getResponseHeaders().set("Allow", "GET");
-                } else {
-                    Json.HealthResponse r = Json.health(health);
-                    status = r.status();
-                    body = r.body();
-                }
-            } catch (RuntimeException | IOException e) {
-                // Never a stack trace in a response; the class name is enough to start looking.
-                System.err.println(LOG_PREFIX + "ERROR " + exchange.getRequestMethod() + " "
-                        + exchange.getRequestURI().getPath() + " failed: " + e);
-                status = 500;
-                body = Json.error(500, "internal error");
-            }
-            send(exchange, status, body);
-        }
+    FallbackEndpoint fallback() {
+        return fallback;
     }
 
-    /**
-     * Reads and discards the request body, at most {@value #MAX_BODY_BYTES} bytes.
-     *
-     * @return false when the body is larger (by Content-Length or by what arrives)
-     */
-    private static boolean consumeBody(HttpExchange exchange) throws IOException {
-        String length = exchange.getRequestHeaders().getFirst("Content-Length");
-        if (length != null) {
-            try {
-                if (Long.parseLong(length.trim()) > MAX_BODY_BYTES) {
-                    return false;
-                }
-            } catch (NumberFormatException e) {
-                return false;
-            }
-        }
-        InputStream in = exchange.getRequestBody();
-        byte[] buffer = new byte[1024];
-        long total = 0;
-        int n;
-        while ((n = in.read(buffer)) > 0) {
-            total += n;
-            if (total > MAX_BODY_BYTES) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static void send(HttpExchange exchange, int status, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-        exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        if ("HEAD".equals(exchange.getRequestMethod())) {
-            exchange.sendResponseHeaders(status, -1);
-            return;
-        }
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
-    }
-
-    private static String hostAndPort(InetSocketAddress a) {
-        if (a == null) {
-            return "?";
-        }
-        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
-    }
-
-    private static final class DaemonThreads implements java.util.concurrent.ThreadFactory {
-        private final AtomicInteger count = new AtomicInteger();
-
-        @Override
-        public Thread newThread(Runnable r) {
-            Thread t = new Thread(r, "modhub-management-http-" + count.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        }
+    private static String hostAndPort(EndpointSettings s) {
+        String host = s.address().getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + s.address().getPort();
     }
 }
