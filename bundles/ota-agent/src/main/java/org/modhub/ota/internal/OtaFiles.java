@@ -51,6 +51,9 @@ final class OtaFiles {
                 }
             }
             ch.force(true);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
         }
         move(tmp, target);
         return HexFormat.of().formatHex(d.digest());
