@@ -160,12 +160,11 @@ final class Downloader {
                 }
             }
         } catch (IOException e) {
-            if (e instanceof java.net.SocketTimeoutException || e instanceof java.net.SocketException
-                    || e.getClass().getName().contains("EOF")) {
-                throw new PackageRefusedException(OtaResult.CONNECTION_LOST, "connection lost after " + have
-                        + " bytes (resumable): " + e.getMessage());
+            if (e instanceof java.nio.file.FileSystemException) {
+                throw e; // our side: disk full, permissions
             }
-            throw e;
+            throw new PackageRefusedException(OtaResult.CONNECTION_LOST, "connection lost after " + have
+                    + " bytes (resumable): " + e.getMessage());
         } finally {
             c.disconnect();
         }
