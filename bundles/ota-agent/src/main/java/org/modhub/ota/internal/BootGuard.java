@@ -25,7 +25,10 @@ public final class BootGuard implements BundleActivator {
             return;
         }
         String what = Transactions.boot(context, Path.of(data).resolve("ota"),
-                line -> System.out.println("modhub OTA boot guard: " + line));
+                line -> System.out.println("modhub OTA boot guard: " + line),
+                // not from here (they would run before the rest of the hub): the agent starts the bundles of
+                // the set once the framework runs (OtaAgent.afterBoot)
+                bundles -> { });
         if (!"idle".equals(what)) {
             System.out.println("modhub OTA boot guard: " + what);
         }

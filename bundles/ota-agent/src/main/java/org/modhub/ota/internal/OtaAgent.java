@@ -197,6 +197,9 @@ public final class OtaAgent implements CloudRequestHandler, HealthContributor {
 
     private void afterBoot() {
         try {
+            for (String f : tx.ensureStarted()) {
+                log.warn("OTA: " + f);
+            }
             Journal j = tx.journal();
             if (j.phase() != Journal.Phase.IDLE) {
                 long job = parseLong(j.get("job.id"));

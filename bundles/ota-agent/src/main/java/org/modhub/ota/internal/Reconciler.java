@@ -16,6 +16,8 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.framework.wiring.FrameworkWiring;
 
@@ -29,7 +31,8 @@ import org.osgi.framework.wiring.FrameworkWiring;
 final class Reconciler {
     static final String OTA_LOCATION = "modhub-ota:";
 
-    record Outcome(List<Bundle> touched, Map<String, String> startFailures) {
+    /** @param pending bundles to start once the framework has started (apply without refresh, at boot) */
+    record Outcome(List<Bundle> touched, Map<String, String> startFailures, List<Bundle> pending) {
         boolean changed() {
             return !touched.isEmpty();
         }
@@ -118,16 +121,25 @@ final class Reconciler {
                     }
                     b = ctx.installBundle(e.location(), in);
                 }
+                // at the level of every other updatable bundle (above the boot guard's level 1)
+                FrameworkStartLevel fsl = ctx.getBundle(0).adapt(FrameworkStartLevel.class);
+                BundleStartLevel bsl = b.adapt(BundleStartLevel.class);
+                if (fsl != null && bsl != null) {
+                    bsl.setStartLevel(Math.max(fsl.getInitialBundleStartLevel(), bsl.getStartLevel()));
+                }
                 touched.add(b);
                 toStart.add(b);
             }
         }
         if (touched.isEmpty()) {
-            return new Outcome(List.of(), Map.of());
+            return new Outcome(List.of(), Map.of(), List.of());
         }
-        if (refresh) {
-            refresh(ctx, touched);
+        if (!refresh) {
+            // at boot, from the guard's activator: starting now would run them before the rest of the
+            // hub (and a failed activation clears the autostart setting); the caller starts them later
+            return new Outcome(touched, Map.of(), toStart);
         }
+        refresh(ctx, touched);
         Map<String, String> failures = new HashMap<>();
         for (Bundle b : toStart) {
             if (b.getState() == Bundle.UNINSTALLED || isFragment(b)) {
@@ -140,7 +152,7 @@ final class Reconciler {
                 log.accept("starting " + b.getSymbolicName() + " failed: " + ex.getMessage());
             }
         }
-        return new Outcome(touched, failures);
+        return new Outcome(touched, failures, List.of());
     }
 
     static Path jar(Path store, BundleSet.Entry e) throws IOException {

@@ -281,6 +281,33 @@ final class Transactions {
         return Optional.empty();
     }
 
+    /**
+     * Starts the bundles an update installed that the set in force names (the trial set during a
+     * trial, else the known-good set) and that are not active: the boot guard changes bundles before
+     * the hub runs and leaves starting them to the agent.
+     */
+    List<String> ensureStarted() throws IOException {
+        Journal j = journal();
+        Optional<BundleSet> s = j.phase() == Journal.Phase.IDLE ? readSet(knownGoodFile()) : readSet(trialFile());
+        List<String> failures = new ArrayList<>();
+        if (s.isEmpty()) {
+            return failures;
+        }
+        Map<String, Bundle> installed = Reconciler.installed(ctx);
+        for (BundleSet.Entry e : s.get().bundles().values()) {
+            Bundle b = installed.get(e.bsn());
+            if (b != null && b.getLocation().startsWith(Reconciler.OTA_LOCATION) && b.getState() != Bundle.ACTIVE
+                    && b.getState() != Bundle.STARTING && !Reconciler.isFragment(b)) {
+                try {
+                    b.start();
+                } catch (BundleException | RuntimeException ex) {
+                    failures.add(e.bsn() + ": " + ex.getMessage());
+                }
+            }
+        }
+        return failures;
+    }
+
     /** Deletes jars neither set needs. */
     private void collectGarbage(BundleSet keep) throws IOException {
         Set<String> needed = new HashSet<>();
@@ -354,7 +381,7 @@ final class Transactions {
      *
      * @return what it did, for the log
      */
-    static String boot(BundleContext ctx, Path dir, Consumer<String> log) {
+    static String boot(BundleContext ctx, Path dir, Consumer<String> log, Consumer<List<Bundle>> startLater) {
         Transactions t = new Transactions(ctx, dir, log);
         try {
             Journal j = t.journal();
@@ -377,15 +404,15 @@ final class Transactions {
                     if (attempts >= max || trial.isEmpty() || known.isEmpty()) {
                         t.writeJournal(j.phase(Journal.Phase.ROLLING_BACK).set("reason", "hub restarted during the trial "
                                 + attempts + " time(s) (limit " + max + ")"));
-                        return restore(t, j, known, log);
+                        return restore(t, j, known, log, startLater);
                     }
                     t.writeJournal(j);
-                    Reconciler.apply(ctx, trial.get(), t.store(), false, log);
+                    startLater.accept(Reconciler.apply(ctx, trial.get(), t.store(), false, log).pending());
                     t.writeJournal(j.phase(Journal.Phase.TRIAL));
                     return "trial continues (failed starts " + attempts + " of " + max + ")";
                 }
                 case ROLLING_BACK:
-                    return restore(t, j, t.readSet(t.knownGoodFile()), log);
+                    return restore(t, j, t.readSet(t.knownGoodFile()), log, startLater);
                 default:
                     return "unknown phase";
             }
@@ -395,12 +422,12 @@ final class Transactions {
         }
     }
 
-    private static String restore(Transactions t, Journal j, Optional<BundleSet> known, Consumer<String> log)
-            throws IOException, BundleException, InterruptedException {
+    private static String restore(Transactions t, Journal j, Optional<BundleSet> known, Consumer<String> log,
+            Consumer<List<Bundle>> startLater) throws IOException, BundleException, InterruptedException {
         if (known.isEmpty()) {
             throw new IOException("no known-good set to restore");
         }
-        Reconciler.apply(t.ctx, known.get(), t.store(), false, log);
+        startLater.accept(Reconciler.apply(t.ctx, known.get(), t.store(), false, log).pending());
         t.writeJournal(j.phase(Journal.Phase.IDLE).set("result", OtaResult.ROLLED_BACK).set("notified", "false"));
         Files.deleteIfExists(t.trialFile());
         return "restored the known-good set: " + j.get("reason");

@@ -24,7 +24,13 @@ public final class CrashChild {
         List<String> log = new ArrayList<>();
         try (Fw fw = new Fw(data.resolve("framework"))) {
             fw.fw.start();
-            Transactions.boot(fw.ctx(), data.resolve("ota"), log::add);
+            Transactions.boot(fw.ctx(), data.resolve("ota"), log::add, bundles -> bundles.forEach(b -> {
+            try {
+                b.start();
+            } catch (Exception e) {
+                log.add("start failed: " + e.getMessage());
+            }
+        }));
             fw.image(TransactionsTest.image());
             System.out.println("BOOTED " + fw.identity());
             Transactions tx = new Transactions(fw.ctx(), data.resolve("ota"), log::add);

@@ -45,7 +45,13 @@ class TransactionsTest {
         Fw fw = new Fw(dir.resolve("framework"));
         // what the guard does at start level 1, before the image's bundles start
         fw.fw.start();
-        Transactions.boot(fw.ctx(), dir.resolve("ota"), log::add);
+        Transactions.boot(fw.ctx(), dir.resolve("ota"), log::add, bundles -> bundles.forEach(b -> {
+            try {
+                b.start();
+            } catch (Exception e) {
+                log.add("start failed: " + e.getMessage());
+            }
+        }));
         fw.image(image());
         return fw;
     }
