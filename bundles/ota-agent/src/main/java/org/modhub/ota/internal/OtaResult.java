@@ -5,7 +5,7 @@ package org.modhub.ota.internal;
  * (0 initial, 1 success, 2 not enough storage, 3 out of memory, 4 connection lost, 5 integrity check
  * failure, 6 unsupported package type, 7 invalid URI, 8 firmware update failed, 9 unsupported protocol).
  */
-enum OtaResult {
+public enum OtaResult {
     IN_PROGRESS(0),
     /** The trial set passed its health check and is the new known-good set. */
     COMMITTED(1),
@@ -33,7 +33,7 @@ enum OtaResult {
     }
 
     /** LwM2M Object 5 Update Result code. */
-    int lwm2m() {
+    public int lwm2m() {
         return lwm2m;
     }
 

@@ -44,7 +44,7 @@ import org.osgi.framework.Version;
  * than the running one unless a valid Recovery-signed downgrade) and imports (resolvable against what
  * runs plus the package).
  */
-final class PackageReader {
+public final class PackageReader {
     static final String MANIFEST = "META-INF/modhub/package.manifest";
     static final String SIGNATURE = "META-INF/modhub/package.sig";
     static final String DOWNGRADE = "META-INF/modhub/downgrade.sig";
@@ -53,22 +53,22 @@ final class PackageReader {
 
     /** Checks a Recovery-role signature authorising a downgrade. */
     @FunctionalInterface
-    interface DowngradeAuthority {
+    public interface DowngradeAuthority {
         void verify(byte[] signedBytes, byte[] signerAndSignature) throws SecurityCheckException;
     }
 
-    record BundleFile(String bsn, Version version, String sha256, String file, List<ImportReq> imports,
+    public record BundleFile(String bsn, Version version, String sha256, String file, List<ImportReq> imports,
             List<String> exports) {
     }
 
-    record ImportReq(String pkg, String range, boolean optional) {
+    public record ImportReq(String pkg, String range, boolean optional) {
     }
 
-    record Verified(String name, Version version, List<BundleFile> bundles, boolean downgrade, String signer) {
+    public record Verified(String name, Version version, List<BundleFile> bundles, boolean downgrade, String signer) {
     }
 
     /** What the framework offers to importers: package name → versions exported. */
-    interface Environment {
+    public interface Environment {
         Map<String, Version> installedVersions();
 
         boolean exported(String pkg, org.osgi.framework.VersionRange range);
@@ -81,7 +81,7 @@ final class PackageReader {
     private final Predicate<String> protectedBsn;
     private final boolean allowExports;
 
-    PackageReader(PackageVerifier verifier, DowngradeAuthority downgrades, Path store, long maxUnpackedBytes,
+    public PackageReader(PackageVerifier verifier, DowngradeAuthority downgrades, Path store, long maxUnpackedBytes,
             Predicate<String> protectedBsn, boolean allowExports) {
         this.verifier = verifier;
         this.downgrades = downgrades;
@@ -91,7 +91,7 @@ final class PackageReader {
         this.allowExports = allowExports;
     }
 
-    Verified read(Path pkg, Environment env) throws PackageRefusedException, IOException {
+    public Verified read(Path pkg, Environment env) throws PackageRefusedException, IOException {
         if (verifier == null) {
             throw new PackageRefusedException(OtaResult.INTEGRITY_FAILURE,
                     "no package verifier (security-pki) is running: unsigned updates are refused");

@@ -1,7 +1,7 @@
 package org.modhub.ota.internal;
 
 /** A package was refused before anything was applied; {@link #result()} says how to report it. */
-final class PackageRefusedException extends Exception {
+public final class PackageRefusedException extends Exception {
     private static final long serialVersionUID = 1L;
     private final OtaResult result;
 

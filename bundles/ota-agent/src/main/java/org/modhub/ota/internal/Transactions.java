@@ -37,31 +37,31 @@ import org.osgi.framework.BundleException;
  * the health check either the known-good set becomes the trial set and the journal IDLE (commit), or
  * the journal says ROLLING_BACK, the known-good set is applied and the journal says IDLE.
  */
-final class Transactions {
+public final class Transactions {
     /** Progress of a transaction, for notifications (and the crash test's markers). */
-    interface Listener {
+    public interface Listener {
         void phase(String phase);
     }
 
     /** Whether the hub is healthy with the touched bundles: empty if so, else the problem. */
-    interface HealthCheck {
+    public interface HealthCheck {
         Optional<String> problem(List<Bundle> touched);
     }
 
-    record Result(OtaResult result, String message, String runningSet) {
+    public record Result(OtaResult result, String message, String runningSet) {
     }
 
     private final BundleContext ctx;
     private final Path dir;
     private final Consumer<String> log;
 
-    Transactions(BundleContext ctx, Path dir, Consumer<String> log) {
+    public Transactions(BundleContext ctx, Path dir, Consumer<String> log) {
         this.ctx = ctx;
         this.dir = dir;
         this.log = log;
     }
 
-    Path store() {
+    public Path store() {
         return dir.resolve("store");
     }
 
@@ -109,7 +109,7 @@ final class Transactions {
     }
 
     /** Installs a verified package as a trial, checks health within {@code window}, commits or rolls back. */
-    Result install(PackageReader.Verified pkg, Map<String, String> job, HealthCheck health, Duration window,
+    public Result install(PackageReader.Verified pkg, Map<String, String> job, HealthCheck health, Duration window,
             int maxFailedStarts, Listener listener) throws IOException, InterruptedException {
         Journal j = journal();
         if (j.phase() != Journal.Phase.IDLE) {
@@ -381,7 +381,7 @@ final class Transactions {
      *
      * @return what it did, for the log
      */
-    static String boot(BundleContext ctx, Path dir, Consumer<String> log, Consumer<List<Bundle>> startLater) {
+    public static String boot(BundleContext ctx, Path dir, Consumer<String> log, Consumer<List<Bundle>> startLater) {
         Transactions t = new Transactions(ctx, dir, log);
         try {
             Journal j = t.journal();
