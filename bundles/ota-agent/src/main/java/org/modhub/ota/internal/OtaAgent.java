@@ -44,7 +44,9 @@ import org.modhub.api.security.RemotePartyRole;
 import org.modhub.api.security.SecurityCheckException;
 import org.modhub.api.security.SecurityCheckException.Reason;
 import org.modhub.api.security.TrustStore;
+import org.modhub.api.store.StateStore;
 import org.modhub.api.wan.HeadEndSession;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Version;
@@ -107,6 +109,12 @@ public final class OtaAgent implements CloudRequestHandler, HealthContributor {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile ServiceComponentRuntime scr;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile ConfigurationAdmin configAdmin;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile StateStore stateStore;
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     final List<HeadEndSession> sessions = new CopyOnWriteArrayList<>();
@@ -154,6 +162,43 @@ public final class OtaAgent implements CloudRequestHandler, HealthContributor {
         String data = context.getProperty("modhub.data");
         this.dir = Path.of(data == null || data.isBlank() ? "modhub-data" : data).resolve("ota");
         this.tx = new Transactions(context, dir, line -> log.info(line));
+        tx.migrations(new Transactions.Migrations() {
+            private Transactions.Migrations delegate() {
+                ConfigurationAdmin ca = configAdmin;
+                StateStore st = stateStore;
+                return ca == null || st == null ? null : new ConfigMigrations(ca, st, line -> log.info(line));
+            }
+
+            @Override
+            public void migrate(Map<String, Path> jars, String job) throws IOException {
+                Transactions.Migrations d = delegate();
+                if (d == null) {
+                    for (Path p : jars.values()) {
+                        if (!ConfigMigrations.steps(p).isEmpty()) {
+                            throw new IOException("configuration migrations need ConfigurationAdmin and the state store");
+                        }
+                    }
+                    return;
+                }
+                d.migrate(jars, job);
+            }
+
+            @Override
+            public void undo(String job) {
+                Transactions.Migrations d = delegate();
+                if (d != null) {
+                    d.undo(job);
+                }
+            }
+
+            @Override
+            public void commit(String job) {
+                Transactions.Migrations d = delegate();
+                if (d != null) {
+                    d.commit(job);
+                }
+            }
+        });
         this.worker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "modhub-ota");
             t.setDaemon(true);
@@ -223,6 +268,14 @@ public final class OtaAgent implements CloudRequestHandler, HealthContributor {
     private void notifyPendingResult(Journal j) throws IOException {
         if (!j.get("result").isEmpty() && "false".equals(j.get("notified"))) {
             OtaResult result = OtaResult.valueOf(j.get("result"));
+            if (result == OtaResult.ROLLED_BACK) {
+                // the boot guard restored the bundles; the configuration a migration changed is restored here
+                ConfigurationAdmin ca = configAdmin;
+                StateStore st = stateStore;
+                if (ca != null && st != null) {
+                    new ConfigMigrations(ca, st, line -> log.info(line)).undo(j.get("job.id"));
+                }
+            }
             String kind = j.get("operation").isEmpty() ? "install" : j.get("operation");
             Map<String, Object> m = Notifier.metrics(kind, parseLong(j.get("job.id")), 100, result, j.get("reason"));
             m.put("dp.name", j.get("package"));

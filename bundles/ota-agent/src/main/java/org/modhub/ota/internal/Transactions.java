@@ -51,6 +51,35 @@ public final class Transactions {
     public record Result(OtaResult result, String message, String runningSet) {
     }
 
+    /** Configuration migrations around a trial (see ConfigMigrations); none by default. */
+    public interface Migrations {
+        /** After staging, before the trial set is applied: the changed bundles' new jars by symbolic name. */
+        void migrate(Map<String, Path> changedJars, String job) throws IOException;
+
+        /** Before a rollback applies the known-good set (and after a rollback done by the boot guard). */
+        void undo(String job);
+
+        void commit(String job);
+    }
+
+    private volatile Migrations migrations = new Migrations() {
+        @Override
+        public void migrate(Map<String, Path> changedJars, String job) {
+        }
+
+        @Override
+        public void undo(String job) {
+        }
+
+        @Override
+        public void commit(String job) {
+        }
+    };
+
+    void migrations(Migrations m) {
+        this.migrations = m;
+    }
+
     private final BundleContext ctx;
     private final Path dir;
     private final Consumer<String> log;
@@ -183,6 +212,18 @@ public final class Transactions {
         j.phase(Journal.Phase.APPLYING).set("attempts", 0).set("maxFailedStarts", maxFailedStarts).set("result", null)
                 .set("reason", null).set("notified", "false").set("trialStarted", System.currentTimeMillis());
         writeJournal(j);
+        Map<String, Path> changed = new LinkedHashMap<>();
+        trialSet.bundles().values().forEach(e -> {
+            BundleSet.Entry k = knownGood.bundles().get(e.bsn());
+            if ((k == null || !k.version().equals(e.version())) && !e.fromImage()) {
+                changed.put(e.bsn(), store().resolve(e.sha256() + ".jar"));
+            }
+        });
+        try {
+            migrations.migrate(changed, j.get("job.id"));
+        } catch (IOException | RuntimeException e) {
+            return rollback(j, "configuration migration failed: " + e.getMessage(), listener);
+        }
         listener.phase("apply");
         Reconciler.Outcome outcome;
         try {
@@ -243,6 +284,7 @@ public final class Transactions {
         OtaFiles.writeAtomically(knownGoodFile(), trial.encode());
         writeJournal(j.phase(Journal.Phase.IDLE).set("result", OtaResult.COMMITTED).set("reason", ""));
         Files.deleteIfExists(trialFile());
+        migrations.commit(j.get("job.id"));
         collectGarbage(trial);
         listener.phase("committed");
         log.accept("committed " + j.get("operation") + " " + j.get("package") + " " + j.get("version"));
@@ -253,6 +295,7 @@ public final class Transactions {
         listener.phase("rollback");
         log.accept("rolling back: " + reason);
         writeJournal(j.phase(Journal.Phase.ROLLING_BACK).set("reason", reason));
+        migrations.undo(j.get("job.id"));
         BundleSet known = readSet(knownGoodFile()).orElseThrow(() -> new IOException("known-good set missing"));
         try {
             Reconciler.apply(ctx, known, store(), true, log);
