@@ -363,6 +363,25 @@ public final class Hubctl {
                     }
                 });
             }
+            // a job that finished before we subscribed: ask each hub for its last install and download
+            for (String h : hubs) {
+                String hub = h.trim();
+                for (String kind : new String[] { "install", "download" }) {
+                    KuraMessages.Decoded r = request(c, account, hub, operator, "GET", kind, Map.of(), 30);
+                    if (r == null || !job.equals(String.valueOf(r.metrics().get("job.id")))) {
+                        continue;
+                    }
+                    String status = String.valueOf(r.metrics().get("dp." + kind + ".status"));
+                    String result = String.valueOf(r.metrics().getOrDefault("dp.ota.result", status));
+                    boolean fin = kind.equals("install") ? !status.equals("IN_PROGRESS")
+                            : status.equals("FAILED") || status.equals("CANCELLED");
+                    if (fin && outcome.putIfAbsent(hub, result) == null) {
+                        System.out.println(String.format("%-18s %-9s %s %s %s", hub, kind, status, result,
+                                r.metrics().getOrDefault("dp." + kind + ".error.message", "")).stripTrailing());
+                        done.countDown();
+                    }
+                }
+            }
             boolean all = done.await(timeout, TimeUnit.SECONDS);
             System.out.println("summary job " + job + ":");
             int failed = 0;
