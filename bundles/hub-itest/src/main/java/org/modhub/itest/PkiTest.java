@@ -148,29 +148,12 @@ class PkiTest {
     void signedCriticalCommandsRunForgedAndUnsignedOnesAreRefusedFirst() throws Exception {
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC", BC);
         g.initialize(new ECGenParameterSpec("secp256r1"));
-        KeyPair rootKeys = g.generateKeyPair();
-        KeyPair supplierKeys = g.generateKeyPair();
-        X500Name rootName = new X500Name("CN=itest root");
-        X509Certificate root = issue(rootName, rootName, rootKeys.getPublic(), rootKeys.getPrivate(), rootKeys.getPublic(),
-                true, null, null);
-        X509Certificate supplier = issue(new X500Name("O=itest supplier"), rootName, supplierKeys.getPublic(),
-                rootKeys.getPrivate(), rootKeys.getPublic(), false, SUPPLIER, RemotePartyRole.SUPPLIER);
-        Path dir = Files.createTempDirectory("pki-itest");
-        Files.writeString(dir.resolve("anchors.pem"), pem(root));
-        Files.writeString(dir.resolve("parties.pem"), pem(supplier));
-
+        // one PKI for the whole run (provisioning is accepted only while the agent has no anchor)
+        ItestPki pki = ItestPki.get();
+        KeyPair supplierKeys = pki.supplierKeys;
+        X509Certificate root = pki.root;
+        TrustStore[] holder = {pki.provision(configAdmin, context)};
         Configuration config = configAdmin.getConfiguration("org.modhub.pki", "?");
-        Hashtable<String, Object> props = new Hashtable<>();
-        props.put("provisionAnchors", dir.resolve("anchors.pem").toString());
-        props.put("provisionParties", dir.resolve("parties.pem").toString());
-        config.update(props);
-        TrustStore[] holder = new TrustStore[1];
-        Await.until("trust store with the provisioned anchor", () -> {
-            var ref = context.getServiceReference(TrustStore.class);
-            TrustStore t = ref == null ? null : context.getService(ref);
-            holder[0] = t;
-            return t != null && !t.anchors().isEmpty() && t.party(SUPPLIER).isPresent();
-        });
         TrustStore trust = holder[0];
         assertEquals(root, trust.anchors().get(0));
         assertTrue(trust.party(SUPPLIER).orElseThrow().roles().contains(RemotePartyRole.SUPPLIER));
