@@ -1,5 +1,6 @@
 package org.modhub.emulator.wan.internal;
 
+import org.modhub.api.messaging.UndeliverableMessageException;
 import org.modhub.api.wan.TopicFilter;
 
 import java.time.Instant;
@@ -280,7 +281,7 @@ public final class EmulatedWanLink implements WanLink, HeadEndSession, EventHand
         byte[] bytes = payload == null ? new byte[0] : payload.clone();
         EmulatorSettings s = settings;
         if (bytes.length > s.mtu()) {
-            result.completeExceptionally(new IllegalArgumentException(
+            result.completeExceptionally(new UndeliverableMessageException(
                     "payload of " + bytes.length + " B exceeds the MTU of " + s.mtu() + " B"));
             return result;
         }

@@ -278,6 +278,14 @@ public final class OutboxQueue {
         });
     }
 
+    /** Moves a message a session refused for good to the quarantine (kept, no longer delivered). */
+    void quarantine(StoredMessage m, String reason) {
+        db.inTransaction(c -> {
+            quarantine(c, m.seq(), reason);
+            return null;
+        });
+    }
+
     private void quarantine(Connection c, long seq, String reason) throws SQLException {
         try (PreparedStatement move = c.prepareStatement(
                 "INSERT OR REPLACE INTO outbox_quarantine(seq, id, quarantined, reason, payload) "

@@ -23,6 +23,7 @@ import org.modhub.api.health.ComponentHealth;
 import org.modhub.api.health.HealthContributor;
 import org.modhub.api.messaging.OutboundMessage;
 import org.modhub.api.messaging.Outbox;
+import org.modhub.api.messaging.UndeliverableMessageException;
 import org.modhub.api.messaging.OutboxStats;
 import org.modhub.api.wan.HeadEndSession;
 import org.modhub.core.internal.config.ConfigGuard;
@@ -371,6 +372,7 @@ public class OutboxService implements Outbox, HealthContributor {
             pending.add(f);
         }
         List<StoredMessage> confirmed = new ArrayList<>(batch.size());
+        int refused = 0;
         long deadline = System.nanoTime() + Duration.ofMillis(config.deliveryTimeoutMs()).toNanos();
         for (int i = 0; i < batch.size(); i++) {
             try {
@@ -378,6 +380,18 @@ public class OutboxService implements Outbox, HealthContributor {
                 confirmed.add(batch.get(i));
             } catch (ExecutionException | TimeoutException e) {
                 Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+                if (cause instanceof UndeliverableMessageException) {
+                    // a permanent refusal: keep the message, out of the way of those behind it
+                    StoredMessage m = batch.get(i);
+                    String reason = "refused for good by " + session.technology() + ": " + cause.getMessage();
+                    queue.quarantine(m, reason);
+                    urgentPending.remove(m.message().id());
+                    log.error("outbox message {} ({}) moved to quarantine: {}", m.message().id(), m.message().topic(), reason);
+                    logEvent("OUTBOX_UNDELIVERABLE", Severity.ERROR, "message " + m.message().id() + " on "
+                            + m.message().topic() + " quarantined: " + reason);
+                    refused++;
+                    continue;
+                }
                 lastFailure = "delivery over " + session.technology() + " failed: " + cause;
                 log.debug("delivery of {} over {} failed: {}", batch.get(i).message().id(), session.technology(), cause);
                 break; // keep order: retry from the first unconfirmed message
@@ -393,6 +407,6 @@ public class OutboxService implements Outbox, HealthContributor {
                 urgentPending.remove(m.message().id());
             }
         }
-        return confirmed.size();
+        return confirmed.size() + refused;
     }
 }
