@@ -37,7 +37,9 @@ import org.eclipse.californium.core.coap.MessageObserverAdapter;
 import org.eclipse.californium.core.coap.Request;
 import org.eclipse.californium.core.coap.Response;
 import org.eclipse.californium.core.config.CoapConfig;
+import org.eclipse.californium.core.coap.Token;
 import org.eclipse.californium.core.network.CoapEndpoint;
+import org.eclipse.californium.core.network.stack.ReliabilityLayerParameters;
 import org.eclipse.californium.core.network.interceptors.MessageInterceptorAdapter;
 import org.eclipse.californium.elements.config.Configuration;
 import org.eclipse.californium.elements.util.ExecutorsUtil;
@@ -87,6 +89,8 @@ public final class MeshLink implements WanLink, HeadEndSession {
     static final int CALIFORNIUM_NSTART = 4096;
     /** Consecutive unanswered pings after which an UP link is DOWN (one lost datagram is not an outage). */
     static final int PINGS_BEFORE_DOWN = 2;
+    /** Longest single retransmission wait, in ACK timeouts (see {@link #configuration}). */
+    static final int MAX_ACK_TIMEOUT_FACTOR = 8;
 
     /**
      * Californium's configuration modules, registered once on first use (on the link's own thread, not
@@ -124,6 +128,7 @@ public final class MeshLink implements WanLink, HeadEndSession {
     private volatile CoapEndpoint endpoint;
     private volatile CoapClient client;
     private int failedPings;
+    private volatile ReliabilityLayerParameters pingReliability;
     private ScheduledExecutorService protocol;
     private ScheduledThreadPoolExecutor secondary;
     private ScheduledThreadPoolExecutor supervisor;
@@ -159,6 +164,9 @@ public final class MeshLink implements WanLink, HeadEndSession {
         c.set(CoapConfig.CONGESTION_CONTROL_ALGORITHM, CoapConfig.CongestionControlMode.COCOA);
         c.set(CoapConfig.NSTART, CALIFORNIUM_NSTART);
         c.set(CoapConfig.ACK_TIMEOUT, s.ackTimeoutMs(), TimeUnit.MILLISECONDS);
+        // CoCoA's RTO grows with weak (retransmitted) samples on a lossy radio; bound any single wait so a
+        // lost datagram costs seconds, not a minute (Californium's default bound is 60 s)
+        c.set(CoapConfig.MAX_ACK_TIMEOUT, Math.min(60_000, s.ackTimeoutMs() * MAX_ACK_TIMEOUT_FACTOR), TimeUnit.MILLISECONDS);
         c.set(CoapConfig.MAX_RETRANSMIT, s.maxRetransmit());
         c.set(CoapConfig.PROTOCOL_STAGE_THREAD_COUNT, 2);
         c.set(DtlsConfig.DTLS_ROLE, DtlsConfig.DtlsRole.CLIENT_ONLY);
@@ -229,6 +237,7 @@ public final class MeshLink implements WanLink, HeadEndSession {
         DTLSConnector connector = new DTLSConnector(dtlsConfig);
         connector.setAlertHandler((peer, alert) -> handshakeFailure = "alert " + alert.getLevel() + " "
                 + alert.getDescription());
+        pingReliability = ReliabilityLayerParameters.builder().applyConfig(config).build();
         CoapEndpoint e = new CoapEndpoint.Builder().setConfiguration(config).setConnector(connector).build();
         e.addInterceptor(new MessageInterceptorAdapter() {
             // anything authentic from the gateway (after DTLS) shows it is alive
@@ -321,7 +330,10 @@ public final class MeshLink implements WanLink, HeadEndSession {
             if (silentMs > settings.keepAliveMs()) {
                 // Californium queues nothing (see configuration()), so the ping goes out at once even while
                 // publishes wait for their answers: it probes the gateway, not the queue
-                if (ping()) {
+                long heardBefore = lastSuccessNanos;
+                if (ping() || lastSuccessNanos != heardBefore) {
+                    // answered, or the ping was lost but the gateway answered other exchanges meanwhile:
+                    // a lossy radio, not a dead gateway
                     failedPings = 0;
                 } else if (++failedPings >= PINGS_BEFORE_DOWN) {
                     down("the border gateway stopped answering (" + failedPings + " CoAP pings unanswered within "
@@ -373,16 +385,36 @@ public final class MeshLink implements WanLink, HeadEndSession {
         nextConnectNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.reconnectMs());
     }
 
-    /** CoAP ping (an empty confirmable message answered by a reset), which also drives the handshake. */
+    /**
+     * CoAP ping (an empty confirmable message answered by a reset), which also drives the handshake. It
+     * carries its own reliability parameters (the configured ACK timeout), not the RTO CoCoA estimated
+     * for the peer: after losses that estimate grows to many seconds, and a ping waiting that long for its
+     * first retransmission would probe once per ping timeout at most.
+     */
     private boolean ping() {
+        CoapEndpoint e = endpoint;
+        if (e == null) {
+            return false;
+        }
         try {
-            boolean ok = client.ping(settings.pingTimeoutMs());
+            Request ping = Request.newPing();
+            ping.setToken(Token.EMPTY);
+            ping.setURI("coaps://" + settings.gatewayUri().getHost() + ":" + settings.gatewayUri().getPort());
+            ping.setReliabilityLayerParameters(pingReliability);
+            e.sendRequest(ping);
+            ping.waitForResponse(settings.pingTimeoutMs());
+            boolean ok = ping.isRejected();
             if (ok) {
                 lastSuccessNanos = System.nanoTime();
+            } else {
+                ping.cancel();
             }
             return ok;
-        } catch (RuntimeException e) {
-            handshakeFailure = handshakeFailure == null ? e.getMessage() : handshakeFailure;
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (RuntimeException ex) {
+            handshakeFailure = handshakeFailure == null ? ex.getMessage() : handshakeFailure;
             return false;
         }
     }
