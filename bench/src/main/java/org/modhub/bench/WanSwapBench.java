@@ -123,7 +123,16 @@ public final class WanSwapBench {
         }
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        try {
+            run();
+        } catch (Throwable e) {
+            e.printStackTrace();
+            System.exit(2); // Paho and Californium threads would keep the JVM alive
+        }
+    }
+
+    static void run() throws Exception {
         String broker = "tcp://127.0.0.1:" + PORT;
         Path dir = Files.createTempDirectory(Path.of(System.getProperty("bench.dir", "target")).toAbsolutePath(),
                 "wan-swap-bench");
@@ -246,7 +255,7 @@ public final class WanSwapBench {
         }
         await(() -> outbox.stats().pending() == 0, 300_000, "drained outbox");
         long total = enqueued[0];
-        await(() -> received.size() >= total, 60_000, "all at the head end");
+        await(() -> received.size() >= total, 120_000, "all at the head end (" + total + ")");
         long lost = 0;
         for (long i = 0; i < total; i++) {
             if (!received.contains(run + "-" + i)) {
