@@ -4,6 +4,9 @@
  * queries. No service of this package ever hands out a private key: keys stay in the provider's
  * key store, and callers only ask for operations with them.
  *
+ * <p>{@link org.modhub.api.security.TlsIdentity} (since 1.1) gives TLS client contexts that authenticate
+ * with the hub's key without handing it out.
+ *
  * <p>The signed wire form of a message is defined by {@link SignedEnvelopeCodec}; the encoding of
  * remote-party roles in organisation certificates by {@link RemotePartyRole}.
  */

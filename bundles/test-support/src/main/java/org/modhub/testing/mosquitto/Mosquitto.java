@@ -26,6 +26,8 @@ public final class Mosquitto implements AutoCloseable {
     private final String executable;
     private int port;
     private Process process;
+    private boolean tls;
+    private boolean requireCertificate;
 
     public Mosquitto() {
         this(0);
@@ -42,6 +44,24 @@ public final class Mosquitto implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         this.port = port;
+    }
+
+    /**
+     * Makes the listener TLS-only (before {@link #start()}): the CA that issues client certificates, the
+     * broker's certificate and key, all PEM; with {@code requireCertificate} every client must present a
+     * certificate issued by that CA ({@code require_certificate true}).
+     */
+    public synchronized Mosquitto tls(String caPem, String certPem, String keyPem, boolean requireCertificate)
+            throws IOException {
+        for (String[] f : new String[][] {{"ca.crt", caPem}, {"server.crt", certPem}, {"server.key", keyPem}}) {
+            Path file = dir.resolve(f[0]);
+            Files.writeString(file, f[1], StandardCharsets.US_ASCII);
+            // the broker, started as root, reads them as the mosquitto user
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        }
+        this.tls = true;
+        this.requireCertificate = requireCertificate;
+        return this;
     }
 
     /** Whether a mosquitto executable is installed. */
@@ -76,9 +96,9 @@ public final class Mosquitto implements AutoCloseable {
         return port;
     }
 
-    /** {@code tcp://127.0.0.1:PORT} */
+    /** {@code tcp://127.0.0.1:PORT}, or {@code ssl://127.0.0.1:PORT} with {@link #tls}. */
     public String uri() {
-        return "tcp://127.0.0.1:" + port;
+        return (tls ? "ssl" : "tcp") + "://127.0.0.1:" + port;
     }
 
     public synchronized boolean isRunning() {
@@ -121,6 +141,10 @@ public final class Mosquitto implements AutoCloseable {
                 "log_type information",
                 "max_inflight_messages 0",
                 "max_queued_messages 100000",
+                tls ? "cafile " + dir.resolve("ca.crt") : "",
+                tls ? "certfile " + dir.resolve("server.crt") : "",
+                tls ? "keyfile " + dir.resolve("server.key") : "",
+                tls ? "require_certificate " + requireCertificate : "",
                 "");
         Files.writeString(conf, config, StandardCharsets.UTF_8);
         Files.setPosixFilePermissions(conf, PosixFilePermissions.fromString("rw-r--r--"));

@@ -317,6 +317,14 @@ public final class HubKeys {
         return certificates.get(use).getPublicKey();
     }
 
+    /**
+     * A JSSE key manager that presents {@code chain} and signs TLS handshakes with the digital-signature
+     * key; the key stays inside the manager (see {@link HubTlsKeyManager}).
+     */
+    javax.net.ssl.X509ExtendedKeyManager tlsKeyManager(java.util.List<X509Certificate> chain) {
+        return new HubTlsKeyManager(privateKeys.get(KeyUse.DIGITAL_SIGNATURE), chain);
+    }
+
     /** Raw r ‖ s ECDSA P-256 / SHA-256 signature with the digital-signature key. */
     public byte[] sign(byte[] data) {
         if (token != null) {

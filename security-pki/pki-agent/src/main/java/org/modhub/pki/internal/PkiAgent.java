@@ -335,6 +335,11 @@ public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, 
 
     // ---- TrustStore ----
 
+    /** The key store, for the TLS identity of this bundle ({@link PkiTlsIdentity}). */
+    HubKeys keys() {
+        return keys;
+    }
+
     @Override
     public Eui64 hubId() {
         return keys.entityId();

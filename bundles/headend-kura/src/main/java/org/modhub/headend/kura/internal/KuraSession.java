@@ -425,6 +425,24 @@ final class KuraSession implements HeadEndSession {
     }
 
     private SSLContext sslContext() throws GeneralSecurityException, IOException {
+        if (settings.useHubIdentity()) {
+            org.modhub.api.security.TlsIdentity identity = host.tlsIdentity();
+            if (identity == null) {
+                throw new GeneralSecurityException("no TLS identity from the hub's PKI agent (yet)");
+            }
+            KeyStore trust = load(settings.trustStorePath(), settings.trustStorePassword());
+            List<java.security.cert.X509Certificate> anchors = new ArrayList<>();
+            for (java.util.Enumeration<String> e = trust.aliases(); e.hasMoreElements();) {
+                java.security.cert.Certificate c = trust.getCertificate(e.nextElement());
+                if (c instanceof java.security.cert.X509Certificate x) {
+                    anchors.add(x);
+                }
+            }
+            if (anchors.isEmpty()) {
+                throw new GeneralSecurityException("no CA certificate in " + settings.trustStorePath());
+            }
+            return identity.clientContext(anchors);
+        }
         TrustManagerFactory tmf = null;
         if (!settings.trustStorePath().isEmpty()) {
             tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());

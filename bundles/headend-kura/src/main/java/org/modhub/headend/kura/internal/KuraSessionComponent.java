@@ -231,6 +231,15 @@ public final class KuraSessionComponent implements HealthContributor, SessionHos
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
+    private volatile org.modhub.api.security.TlsIdentity tlsIdentity;
+
+    @Override
+    public org.modhub.api.security.TlsIdentity tlsIdentity() {
+        return tlsIdentity;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
     void setEventLog(EventLog events) {
         this.eventLog = events;
     }

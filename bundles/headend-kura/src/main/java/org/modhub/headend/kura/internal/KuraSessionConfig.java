@@ -78,4 +78,9 @@ public @interface KuraSessionConfig {
 
     @AttributeDefinition(description = "Alias of the client key in the key store (empty: the store's only key).")
     String keyAlias() default "";
+
+    @AttributeDefinition(description = "TLS client authentication with the hub's own identity from the PKI agent "
+            + "(TlsIdentity service: the hub's digital-signature key never leaves its key store) instead of a key store; "
+            + "needs an ssl:// brokerUri and the broker's CA in trustStorePath. The session waits until the identity is there.")
+    boolean useHubIdentity() default false;
 }

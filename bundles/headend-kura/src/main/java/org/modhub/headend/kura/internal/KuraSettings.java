@@ -13,7 +13,7 @@ record KuraSettings(String brokerUri, String account, String clientId, String us
         int keepAliveSeconds, int connectTimeoutSeconds, int qos, int maxInflight, long backoffMinMs,
         long backoffMaxMs, Set<String> technologies, Set<String> excludedTechnologies, int preference,
         int maxRequestBytes, int requestTimeoutSeconds, String modelName, String displayName, String trustStorePath,
-        String trustStorePassword, String keyStorePath, String keyStorePassword, String keyAlias) {
+        String trustStorePassword, String keyStorePath, String keyStorePassword, String keyAlias, boolean useHubIdentity) {
 
     /** Whether a broker is configured at all; without one the session stays off. */
     boolean enabled() {
@@ -70,12 +70,23 @@ record KuraSettings(String brokerUri, String account, String clientId, String us
                         "a trust or key store needs an ssl:// brokerUri, not '" + broker + "'");
             }
         }
+        if (c.useHubIdentity()) {
+            if (!broker.isEmpty() && !broker.startsWith("ssl://")) {
+                throw refuse(pid, "useHubIdentity", "the hub's TLS identity needs an ssl:// brokerUri, not '" + broker + "'");
+            }
+            if (c.trustStorePath().isBlank()) {
+                throw refuse(pid, "trustStorePath", "the hub's TLS identity needs the broker's CA in a trust store");
+            }
+            if (!c.keyStorePath().isBlank()) {
+                throw refuse(pid, "keyStorePath", "either a client key store or the hub's TLS identity, not both");
+            }
+        }
         return new KuraSettings(broker, account, client, c.username(), c._password(), c.keepAliveSeconds(),
                 c.connectTimeoutSeconds(), c.qos(), c.maxInflight(), c.backoffMinMs(), c.backoffMaxMs(),
                 names(c.technologies()), names(c.excludedTechnologies()), c.headend_preference(), c.maxRequestBytes(),
                 c.requestTimeoutSeconds(), c.modelName(), c.displayName().isBlank() ? client : c.displayName(),
                 c.trustStorePath().trim(), c._trustStorePassword(), c.keyStorePath().trim(), c._keyStorePassword(),
-                c.keyAlias().trim());
+                c.keyAlias().trim(), c.useHubIdentity());
     }
 
     private static Set<String> names(String[] values) {

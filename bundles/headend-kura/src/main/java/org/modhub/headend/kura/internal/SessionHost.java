@@ -14,4 +14,9 @@ interface SessionHost {
 
     /** Metrics about the hub and its link for BIRTH and APPS, besides the session's own. */
     Map<String, Object> hubMetrics();
+
+    /** The hub's TLS identity (PKI agent), if one is there now. */
+    default org.modhub.api.security.TlsIdentity tlsIdentity() {
+        return null;
+    }
 }

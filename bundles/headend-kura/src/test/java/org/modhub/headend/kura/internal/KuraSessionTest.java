@@ -80,7 +80,7 @@ class KuraSessionTest {
 
     static KuraSettings settings(String uri, int maxRequestBytes) {
         return new KuraSettings(uri, ACCOUNT, CLIENT, "", "", 30, 10, 1, 20, 200, 2_000, Set.of(), Set.of("mesh"), 10,
-                maxRequestBytes, 10, "test model", "test hub", "", "", "", "", "");
+                maxRequestBytes, 10, "test model", "test hub", "", "", "", "", "", false);
     }
 
     KuraSession start(String uri) {

@@ -12,10 +12,12 @@ import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
- * The emulated border gateway as an OSGi component for the dev variant: the far side of the mesh link,
- * never part of a production variant. It registers no service; the hub reaches it over the network.
+ * The emulated border gateway as an OSGi component, on fixed ports from its configuration (a gateway for
+ * other hubs or tools): the far side of the mesh link, never part of a production variant. It runs only
+ * when configured (the dev variant's {@code meshemu:start} runs its own gateway instead, see
+ * {@link DevMeshShell}). It registers no service; the hub reaches it over the network.
  */
-@Component(configurationPid = MeshGatewayEmulator.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
+@Component(configurationPid = MeshGatewayEmulator.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         immediate = true, service = {})
 @Designate(ocd = GatewayConfig.class)
 public final class MeshGatewayEmulator {

@@ -6,20 +6,24 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Queue;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.eclipse.californium.core.CoapClient;
@@ -33,7 +37,9 @@ import org.eclipse.californium.core.coap.MessageObserverAdapter;
 import org.eclipse.californium.core.coap.Request;
 import org.eclipse.californium.core.coap.Response;
 import org.eclipse.californium.core.config.CoapConfig;
+import org.eclipse.californium.core.coap.Token;
 import org.eclipse.californium.core.network.CoapEndpoint;
+import org.eclipse.californium.core.network.stack.ReliabilityLayerParameters;
 import org.eclipse.californium.core.network.interceptors.MessageInterceptorAdapter;
 import org.eclipse.californium.elements.config.Configuration;
 import org.eclipse.californium.elements.util.ExecutorsUtil;
@@ -79,10 +85,26 @@ public final class MeshLink implements WanLink, HeadEndSession {
     public static final String TECHNOLOGY_NAME = "mesh";
     static final int WINDOW = 32;
     static final int MIN_SAMPLES = 8;
+    /** Californium's own NSTART: high, so its queue never holds anything back (see {@link #configuration}). */
+    static final int CALIFORNIUM_NSTART = 4096;
+    /** Consecutive unanswered pings after which an UP link is DOWN (one lost datagram is not an outage). */
+    static final int PINGS_BEFORE_DOWN = 2;
+    /** Longest single retransmission wait, in ACK timeouts (see {@link #configuration}). */
+    static final int MAX_ACK_TIMEOUT_FACTOR = 8;
 
-    static {
-        CoapConfig.register();
-        DtlsConfig.register();
+    /**
+     * Californium's configuration modules, registered once on first use (on the link's own thread, not
+     * on the component's activation path).
+     */
+    private static final class Modules {
+        static {
+            CoapConfig.register();
+            DtlsConfig.register();
+        }
+
+        static void ensure() {
+            // class initialisation registers the modules
+        }
     }
 
     private final MeshSettings settings;
@@ -92,15 +114,21 @@ public final class MeshLink implements WanLink, HeadEndSession {
     private final List<Sub> subscriptions = new CopyOnWriteArrayList<>();
     private final Set<CompletableFuture<Instant>> inFlight = ConcurrentHashMap.newKeySet();
     private final RetransmissionWindow window = new RetransmissionWindow(WINDOW);
+    /** NSTART, enforced here for publishes: see {@link #configuration}. */
+    private final Semaphore slots;
+    private final Queue<Runnable> waiting = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger drainPasses = new AtomicInteger();
     private volatile LinkStatus status = LinkStatus.of(LinkState.DOWN, "not started");
     private volatile boolean closed = true;
     private volatile boolean brokerUnavailable;
     private volatile String handshakeFailure;
     private volatile long lastSuccessNanos;
     private long nextConnectNanos;
-    private DTLSConnector dtls;
-    private CoapEndpoint endpoint;
-    private CoapClient client;
+    private volatile DTLSConnector dtls;
+    private volatile CoapEndpoint endpoint;
+    private volatile CoapClient client;
+    private int failedPings;
+    private volatile ReliabilityLayerParameters pingReliability;
     private ScheduledExecutorService protocol;
     private ScheduledThreadPoolExecutor secondary;
     private ScheduledThreadPoolExecutor supervisor;
@@ -112,17 +140,33 @@ public final class MeshLink implements WanLink, HeadEndSession {
         this.settings = Objects.requireNonNull(settings);
         this.log = Objects.requireNonNull(log);
         this.onStateChange = onStateChange == null ? s -> { } : onStateChange;
+        this.slots = new Semaphore(settings.nstart());
     }
 
-    /** Californium settings for the link, never read from or written to a file. */
+    /**
+     * Californium settings for the link, never read from or written to a file.
+     *
+     * <p>CoCoA (Californium's {@code CongestionControlLayer}) adapts the retransmission timeout to the
+     * measured round trip, but its per-peer NSTART queue is not used to limit exchanges: it frees a slot
+     * only when a response, ACK/RST or the final timeout arrives, never when a request is cancelled or
+     * fails to be sent (e.g. dropped by Scandium for a session that was replaced), and its per-peer state
+     * outlives a DTLS session. On a lossy radio such leaked slots left every later request, the CoAP
+     * ping included, queued for ever. So Californium's NSTART is set far above anything this link puts
+     * in flight, and the link enforces NSTART itself for its publishes, freeing a slot on every outcome;
+     * and every reconnection builds a fresh endpoint, so no per-peer state survives a DOWN.
+     */
     static Configuration configuration(MeshSettings s) {
+        Modules.ensure();
         Configuration c = Configuration.createStandardWithoutFile();
         c.set(CoapConfig.PREFERRED_BLOCK_SIZE, s.blockSize());
         c.set(CoapConfig.MAX_MESSAGE_SIZE, s.blockSize());
         c.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, Math.max(s.maxPayloadBytes() + 2048, 8192));
         c.set(CoapConfig.CONGESTION_CONTROL_ALGORITHM, CoapConfig.CongestionControlMode.COCOA);
-        c.set(CoapConfig.NSTART, s.nstart());
+        c.set(CoapConfig.NSTART, CALIFORNIUM_NSTART);
         c.set(CoapConfig.ACK_TIMEOUT, s.ackTimeoutMs(), TimeUnit.MILLISECONDS);
+        // CoCoA's RTO grows with weak (retransmitted) samples on a lossy radio; bound any single wait so a
+        // lost datagram costs seconds, not a minute (Californium's default bound is 60 s)
+        c.set(CoapConfig.MAX_ACK_TIMEOUT, Math.min(60_000, s.ackTimeoutMs() * MAX_ACK_TIMEOUT_FACTOR), TimeUnit.MILLISECONDS);
         c.set(CoapConfig.MAX_RETRANSMIT, s.maxRetransmit());
         c.set(CoapConfig.PROTOCOL_STAGE_THREAD_COUNT, 2);
         c.set(DtlsConfig.DTLS_ROLE, DtlsConfig.DtlsRole.CLIENT_ONLY);
@@ -142,57 +186,21 @@ public final class MeshLink implements WanLink, HeadEndSession {
         };
     }
 
+    /**
+     * Starts the link's threads. Cheap: no Californium endpoint, socket or handshake here — the
+     * supervisor thread builds the endpoint and connects (so a component activation stays fast).
+     */
     public void start() throws IOException {
         synchronized (lock) {
             if (!closed) {
                 return;
             }
-            Configuration config = configuration(settings);
-            DtlsConnectorConfig dtlsConfig = DtlsConnectorConfig.builder(config)
-                    .setAddress(new InetSocketAddress(settings.bindAddress(), 0))
-                    .setAdvancedPskStore(new AdvancedSinglePskStore(settings.pskIdentity(), settings.pskSecret()))
-                    .setSessionListener(new SessionAdapter() {
-                        @Override
-                        public void handshakeFailed(Handshaker handshaker, Throwable error) {
-                            handshakeFailure = String.valueOf(error.getMessage());
-                        }
-
-                        @Override
-                        public void contextEstablished(Handshaker handshaker, DTLSContext context)
-                                throws HandshakeException {
-                            handshakeFailure = null;
-                        }
-                    })
-                    .setLoggingTag("mesh-link")
-                    .build();
-            dtls = new DTLSConnector(dtlsConfig);
-            dtls.setAlertHandler((peer, alert) -> handshakeFailure = "alert " + alert.getLevel() + " "
-                    + alert.getDescription());
-            endpoint = new CoapEndpoint.Builder().setConfiguration(config).setConnector(dtls).build();
-            endpoint.addInterceptor(new MessageInterceptorAdapter() {
-                // anything authentic from the gateway (after DTLS) shows it is alive
-                @Override
-                public void receiveResponse(Response response) {
-                    lastSuccessNanos = System.nanoTime();
-                }
-
-                @Override
-                public void receiveEmptyMessage(EmptyMessage message) {
-                    lastSuccessNanos = System.nanoTime();
-                }
-            });
             protocol = ExecutorsUtil.newScheduledThreadPool(2, daemon("modhub-mesh-coap-"));
             secondary = ExecutorsUtil.newDefaultSecondaryScheduler("modhub-mesh-timer-");
-            endpoint.setExecutors(protocol, secondary);
-            endpoint.start();
             inbound = Executors.newSingleThreadExecutor(daemon("modhub-mesh-inbound-"));
-            client = new CoapClient();
-            client.setEndpoint(endpoint);
-            client.setExecutors(inbound, secondary, true);
             String base = "coaps://" + settings.gatewayUri().getHost() + ":" + settings.gatewayUri().getPort();
             dataUri = base + "/d";
             subscriptionUri = base + "/s";
-            client.setURI(base);
             supervisor = new ScheduledThreadPoolExecutor(1, daemon("modhub-mesh-supervisor-"));
             supervisor.setRemoveOnCancelPolicy(true);
             closed = false;
@@ -200,6 +208,69 @@ public final class MeshLink implements WanLink, HeadEndSession {
             long tick = Math.max(50, Math.min(1_000, Math.min(settings.keepAliveMs(), settings.reconnectMs()) / 2));
             supervisor.scheduleWithFixedDelay(this::supervise, 0, tick, TimeUnit.MILLISECONDS);
             log.info("mesh link started: " + settings);
+        }
+    }
+
+    /**
+     * A fresh Californium endpoint (DTLS connector, CoAP stack with its congestion-control state) and
+     * client; the previous one, if any, is destroyed after its exchanges were failed.
+     */
+    private void openEndpoint() {
+        Configuration config = configuration(settings);
+        DtlsConnectorConfig dtlsConfig = DtlsConnectorConfig.builder(config)
+                .setAddress(new InetSocketAddress(settings.bindAddress(), 0))
+                .setAdvancedPskStore(new AdvancedSinglePskStore(settings.pskIdentity(), settings.pskSecret()))
+                .setSessionListener(new SessionAdapter() {
+                    @Override
+                    public void handshakeFailed(Handshaker handshaker, Throwable error) {
+                        handshakeFailure = String.valueOf(error.getMessage());
+                    }
+
+                    @Override
+                    public void contextEstablished(Handshaker handshaker, DTLSContext context)
+                            throws HandshakeException {
+                        handshakeFailure = null;
+                    }
+                })
+                .setLoggingTag("mesh-link")
+                .build();
+        DTLSConnector connector = new DTLSConnector(dtlsConfig);
+        connector.setAlertHandler((peer, alert) -> handshakeFailure = "alert " + alert.getLevel() + " "
+                + alert.getDescription());
+        pingReliability = ReliabilityLayerParameters.builder().applyConfig(config).build();
+        CoapEndpoint e = new CoapEndpoint.Builder().setConfiguration(config).setConnector(connector).build();
+        e.addInterceptor(new MessageInterceptorAdapter() {
+            // anything authentic from the gateway (after DTLS) shows it is alive
+            @Override
+            public void receiveResponse(Response response) {
+                lastSuccessNanos = System.nanoTime();
+            }
+
+            @Override
+            public void receiveEmptyMessage(EmptyMessage message) {
+                lastSuccessNanos = System.nanoTime();
+            }
+        });
+        e.setExecutors(protocol, secondary);
+        try {
+            e.start();
+        } catch (IOException ex) {
+            e.destroy();
+            throw new IllegalStateException("cannot open the mesh endpoint on " + settings.bindAddress() + ": " + ex, ex);
+        }
+        CoapClient c = new CoapClient();
+        c.setEndpoint(e);
+        c.setExecutors(inbound, secondary, true);
+        c.setURI("coaps://" + settings.gatewayUri().getHost() + ":" + settings.gatewayUri().getPort());
+        CoapEndpoint old;
+        synchronized (lock) {
+            old = endpoint;
+            dtls = connector;
+            endpoint = e;
+            client = c;
+        }
+        if (old != null) {
+            old.destroy();
         }
     }
 
@@ -221,16 +292,22 @@ public final class MeshLink implements WanLink, HeadEndSession {
         for (Sub s : subscriptions) {
             s.cancelLocally();
         }
-        endpoint.destroy();
+        failInFlight(new IllegalStateException("mesh link stopped"));
+        CoapEndpoint e = endpoint;
+        if (e != null) {
+            e.destroy();
+        }
         inbound.shutdownNow();
         ExecutorsUtil.shutdownExecutorGracefully(1_000, protocol, secondary);
-        IllegalStateException gone = new IllegalStateException("mesh link stopped");
-        for (CompletableFuture<Instant> f : List.copyOf(inFlight)) {
-            f.completeExceptionally(gone);
-        }
-        inFlight.clear();
         setStatus(LinkState.DOWN, "stopped");
         log.info("mesh link stopped");
+    }
+
+    /** Fails every publish that is queued or in flight; the caller (the outbox) still owns them. */
+    private void failInFlight(Exception why) {
+        for (CompletableFuture<Instant> f : List.copyOf(inFlight)) {
+            f.completeExceptionally(why);
+        }
     }
 
     // ---- supervision: handshake, ping, retransmission rate ----
@@ -250,18 +327,19 @@ public final class MeshLink implements WanLink, HeadEndSession {
                 return;
             }
             long silentMs = TimeUnit.NANOSECONDS.toMillis(now - lastSuccessNanos);
-            int waiting = inFlight.size();
-            if (waiting > 0) {
-                // exchanges are queued (NSTART, CoCoA): a ping would queue behind them, so judge by their answers
-                if (silentMs > Math.max((long) settings.keepAliveMs() + settings.pingTimeoutMs(), maxTransmitWaitMs())) {
-                    down("the border gateway stopped answering (nothing heard for " + silentMs + " ms while "
-                            + waiting + " messages wait)");
-                    return;
-                }
-            } else if (silentMs > settings.keepAliveMs()) {
-                if (!ping()) {
-                    down("the border gateway stopped answering (no answer to a CoAP ping within "
-                            + settings.pingTimeoutMs() + " ms)");
+            if (silentMs > settings.keepAliveMs()) {
+                // Californium queues nothing (see configuration()), so the ping goes out at once even while
+                // publishes wait for their answers: it probes the gateway, not the queue
+                long heardBefore = lastSuccessNanos;
+                if (ping() || lastSuccessNanos != heardBefore) {
+                    // answered, or the ping was lost but the gateway answered other exchanges meanwhile:
+                    // a lossy radio, not a dead gateway
+                    failedPings = 0;
+                } else if (++failedPings >= PINGS_BEFORE_DOWN) {
+                    down("the border gateway stopped answering (" + failedPings + " CoAP pings unanswered within "
+                            + settings.pingTimeoutMs() + " ms each; nothing heard for "
+                            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastSuccessNanos) + " ms while "
+                            + inFlight.size() + " messages wait)");
                     return;
                 }
             }
@@ -276,8 +354,17 @@ public final class MeshLink implements WanLink, HeadEndSession {
 
     private void connect() {
         setStatus(LinkState.CONNECTING, "DTLS handshake with " + settings.gatewayUri());
-        forgetSession();
+        // publishes of the previous endpoint can no longer be answered in their DTLS session: fail them now
+        // (the outbox sends them again) rather than let them time out
+        failInFlight(new IOException("mesh link reconnecting to " + settings.gatewayUri()));
         handshakeFailure = null;
+        failedPings = 0;
+        try {
+            openEndpoint();
+        } catch (RuntimeException e) {
+            setStatus(LinkState.DOWN, e.getMessage());
+            return;
+        }
         if (!ping()) {
             String hf = handshakeFailure;
             setStatus(LinkState.DOWN, hf != null ? "DTLS handshake with " + settings.gatewayUri() + " failed: " + hf
@@ -290,34 +377,7 @@ public final class MeshLink implements WanLink, HeadEndSession {
             s.register();
         }
         evaluate();
-    }
-
-    /**
-     * Forgets the DTLS session (a gateway that restarted no longer knows it), so the next exchange
-     * starts a fresh handshake. Scandium clears asynchronously: wait until it has, or the next ping
-     * would still be sent in the old session and then dropped by the strict endpoint-context check.
-     */
-    private void forgetSession() {
-        InetSocketAddress peer = new InetSocketAddress(settings.gatewayUri().getHost(), settings.gatewayUri().getPort());
-        dtls.clearConnectionState();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-        while (dtls.getDtlsContextByAddress(peer) != null && System.nanoTime() - end < 0) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        client.setDestinationContext(null); // requests must not be pinned to the forgotten session
-    }
-
-    /**
-     * RFC 7252 MAX_TRANSMIT_WAIT: the longest a confirmable exchange may legitimately stay unanswered
-     * (ACK_TIMEOUT x (2^(MAX_RETRANSMIT+1) - 1) x ACK_RANDOM_FACTOR 1.5).
-     */
-    long maxTransmitWaitMs() {
-        return (long) (settings.ackTimeoutMs() * ((1L << (settings.maxRetransmit() + 1)) - 1) * 1.5);
+        drain();
     }
 
     private void down(String reason) {
@@ -325,16 +385,36 @@ public final class MeshLink implements WanLink, HeadEndSession {
         nextConnectNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.reconnectMs());
     }
 
-    /** CoAP ping (an empty confirmable message answered by a reset), which also drives the handshake. */
+    /**
+     * CoAP ping (an empty confirmable message answered by a reset), which also drives the handshake. It
+     * carries its own reliability parameters (the configured ACK timeout), not the RTO CoCoA estimated
+     * for the peer: after losses that estimate grows to many seconds, and a ping waiting that long for its
+     * first retransmission would probe once per ping timeout at most.
+     */
     private boolean ping() {
+        CoapEndpoint e = endpoint;
+        if (e == null) {
+            return false;
+        }
         try {
-            boolean ok = client.ping(settings.pingTimeoutMs());
+            Request ping = Request.newPing();
+            ping.setToken(Token.EMPTY);
+            ping.setURI("coaps://" + settings.gatewayUri().getHost() + ":" + settings.gatewayUri().getPort());
+            ping.setReliabilityLayerParameters(pingReliability);
+            e.sendRequest(ping);
+            ping.waitForResponse(settings.pingTimeoutMs());
+            boolean ok = ping.isRejected();
             if (ok) {
                 lastSuccessNanos = System.nanoTime();
+            } else {
+                ping.cancel();
             }
             return ok;
-        } catch (RuntimeException e) {
-            handshakeFailure = handshakeFailure == null ? e.getMessage() : handshakeFailure;
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (RuntimeException ex) {
+            handshakeFailure = handshakeFailure == null ? ex.getMessage() : handshakeFailure;
             return false;
         }
     }
@@ -446,11 +526,78 @@ public final class MeshLink implements WanLink, HeadEndSession {
             f.completeExceptionally(e);
             return f;
         }
+        String id = message.id();
+        inFlight.add(f);
+        f.whenComplete((i, e) -> inFlight.remove(f));
         Request request = Request.newPost();
         request.setURI(dataUri);
         request.setPayload(frame);
         request.getOptions().setContentFormat(MediaTypeRegistry.APPLICATION_OCTET_STREAM);
-        String id = message.id();
+        try {
+            // queueing time counts: the outbox learns of a stuck link within the request timeout
+            supervisor.schedule(() -> {
+                if (!f.isDone()) {
+                    request.cancel();
+                    f.completeExceptionally(new TimeoutException(
+                            "publish of " + id + " not confirmed within " + settings.requestTimeoutMs() + " ms"));
+                }
+            }, settings.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            f.completeExceptionally(new IllegalStateException("mesh link stopped", e));
+            return f;
+        }
+        waiting.add(() -> send(f, id, request));
+        drain();
+        return f;
+    }
+
+    /**
+     * Starts queued publishes while fewer than NSTART are in flight. A slot is taken before a request goes
+     * to Californium and given back when its future completes, whatever the outcome (answer, timeout,
+     * reset, cancel, send error, reconnection, stop), so no outcome can leak a slot.
+     */
+    private void drain() {
+        // non-reentrant (a publish that fails at once calls back in here): callers during a pass only ask
+        // for another pass
+        if (drainPasses.getAndIncrement() != 0) {
+            return;
+        }
+        int passes = 1;
+        while (true) {
+            while (slots.tryAcquire()) {
+                Runnable next = waiting.poll();
+                if (next == null) {
+                    slots.release();
+                    break;
+                }
+                next.run();
+            }
+            passes = drainPasses.addAndGet(-passes);
+            if (passes == 0) {
+                return;
+            }
+        }
+    }
+
+    /** Runs with a slot held; the slot is released exactly once, when {@code f} completes. */
+    private void send(CompletableFuture<Instant> f, String id, Request request) {
+        AtomicBoolean held = new AtomicBoolean(true);
+        Runnable release = () -> {
+            if (held.compareAndSet(true, false)) {
+                slots.release();
+                drain();
+            }
+        };
+        if (f.isDone()) {
+            release.run(); // failed or timed out while queued
+            return;
+        }
+        CoapEndpoint e = endpoint;
+        if (closed || e == null || !status.state().isUsable()) {
+            f.completeExceptionally(new IllegalStateException("mesh link is " + status.state() + ": " + status.reason()));
+            release.run();
+            return;
+        }
         AtomicInteger retransmissions = new AtomicInteger();
         request.addMessageObserver(new MessageObserverAdapter() {
             @Override
@@ -491,21 +638,17 @@ public final class MeshLink implements WanLink, HeadEndSession {
                 f.completeExceptionally(new IOException("cannot send " + id + " to the border gateway: " + error, error));
             }
         });
-        inFlight.add(f);
-        f.whenComplete((i, e) -> inFlight.remove(f));
+        f.whenComplete((i, x) -> {
+            if (x != null && !request.isCanceled() && request.getResponse() == null) {
+                request.cancel(); // failed from outside (reconnection, stop): Californium stops retransmitting
+            }
+            release.run();
+        });
         try {
-            supervisor.schedule(() -> {
-                if (!f.isDone()) {
-                    request.cancel();
-                    f.completeExceptionally(new TimeoutException(
-                            "publish of " + id + " not confirmed within " + settings.requestTimeoutMs() + " ms"));
-                }
-            }, settings.requestTimeoutMs(), TimeUnit.MILLISECONDS);
-            endpoint.sendRequest(request);
-        } catch (RejectedExecutionException | IllegalStateException e) {
-            f.completeExceptionally(new IllegalStateException("mesh link stopped", e));
+            e.sendRequest(request);
+        } catch (RejectedExecutionException | IllegalStateException ex) {
+            f.completeExceptionally(new IllegalStateException("mesh link stopped", ex));
         }
-        return f;
     }
 
     private void answered(CompletableFuture<Instant> f, String id, Response response) {
