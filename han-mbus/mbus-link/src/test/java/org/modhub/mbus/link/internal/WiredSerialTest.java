@@ -44,7 +44,7 @@ class WiredSerialTest {
                 Fakes.State state = new Fakes.State();
                 devices.add(DeviceLogEntry.withKeyReference(org.modhub.api.common.Eui64.parse("0442112233440102"),
                         DeviceType.ELECTRICITY_METER, "none"));
-                MbusKeys keys = new MbusKeys(new KeyStore(state, "a test secret of enough length".toCharArray(), new SecureRandom()));
+                org.modhub.testing.memory.MemoryDeviceKeys keys = new org.modhub.testing.memory.MemoryDeviceKeys();
                 MeterSink sink = new MeterSink("mbus", devices, metering, state, () -> events, () -> keys);
                 try (WiredPoller p = new WiredPoller(() -> CapturingTransport.serial(tty.toString(), 2400, SerialPort.EVEN_PARITY, 3000),
                         List.of(WiredPoller.Address.parse("7")), sink, Clock.systemUTC())) {

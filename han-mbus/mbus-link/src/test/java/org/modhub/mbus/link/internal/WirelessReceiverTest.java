@@ -7,6 +7,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
+import org.modhub.api.keys.KeyType;
+import org.modhub.testing.memory.MemoryDeviceKeys;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.han.DeviceLogEntry;
 import org.modhub.api.han.DeviceType;
@@ -23,9 +25,8 @@ class WirelessReceiverTest {
     Fakes.State state = new Fakes.State();
 
     WirelessReceiver receiver() throws Exception {
-        KeyStore keys = new KeyStore(state, "a test secret of enough length".toCharArray(), new SecureRandom());
-        keys.put("gas-7", TelegramVectorsTest.hex("000102030405060708090A0B0C0D0E0F"));
-        MbusKeys mk = new MbusKeys(keys);
+        MemoryDeviceKeys mk = new MemoryDeviceKeys();
+        mk.put("gas-7", java.util.Map.of(KeyType.MBUS_AES128, TelegramVectorsTest.hex("000102030405060708090A0B0C0D0E0F")), "test");
         MeterSink sink = new MeterSink("wmbus", devices, metering, state, () -> events, () -> mk);
         return new WirelessReceiver(sink, false, Clock.fixed(Instant.parse("2026-11-22T06:00:00Z"), ZoneOffset.UTC));
     }
