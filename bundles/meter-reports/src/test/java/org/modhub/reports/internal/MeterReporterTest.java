@@ -34,7 +34,7 @@ class MeterReporterTest {
 
     Fakes.Metering metering = new Fakes.Metering();
     Fakes.State state = new Fakes.State();
-    Fakes.Devices devices = new Fakes.Devices();
+    org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
     Fakes.Box outbox = new Fakes.Box();
     Instant now = T0.plus(Duration.ofHours(2));
 

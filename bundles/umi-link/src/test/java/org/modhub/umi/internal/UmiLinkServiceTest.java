@@ -128,7 +128,7 @@ class UmiLinkServiceTest {
             assertFalse(l.contains(UmiClientTest.EK) || l.contains(UmiClientTest.AK), "no key in the log: " + l);
         }
         events.events.forEach(e -> assertFalse(e.detail().contains(UmiClientTest.EK), e.detail()));
-        assertEquals(HealthState.UP, service.health().state());
+        await("health UP once the cycle is complete", () -> service.health().state() == HealthState.UP);
 
         // the meter is in the device log (with its key id), so meter-reports takes its readings to the head end
         DeviceLogEntry entry = deviceLog.find(METER).orElseThrow();

@@ -121,8 +121,9 @@ public class DeviceKeyService implements DeviceKeys, HealthContributor {
     @Override
     public void put(String keyId, Map<KeyType, byte[]> keys, String origin) throws DeviceKeyException {
         DeviceKeys.checkKeyId(keyId);
+        KeyVault v = vault(); // a store that does not open is refused there, once
         try {
-            vault().put(keyId, keys);
+            v.put(keyId, keys);
         } catch (DeviceKeyException e) {
             throw refused(e);
         }
@@ -132,8 +133,9 @@ public class DeviceKeyService implements DeviceKeys, HealthContributor {
 
     @Override
     public Optional<SecretKey> key(String keyId, KeyType type) throws DeviceKeyException {
+        KeyVault v = vault();
         try {
-            return vault().key(keyId, type);
+            return v.key(keyId, type);
         } catch (DeviceKeyException e) {
             throw refused(e);
         }

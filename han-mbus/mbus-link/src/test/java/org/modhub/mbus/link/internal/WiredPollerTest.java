@@ -34,7 +34,7 @@ class WiredPollerTest {
     SlaveEmulator emulator;
     EmulatedMeter elec;
     EmulatedMeter water;
-    Fakes.Devices devices = new Fakes.Devices();
+    org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
     Fakes.Metering metering = new Fakes.Metering();
     Fakes.Events events = new Fakes.Events();
     Fakes.State state = new Fakes.State();

@@ -38,7 +38,7 @@ class WiredSerialTest {
                     }
                     Thread.sleep(20);
                 }
-                Fakes.Devices devices = new Fakes.Devices();
+                org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
                 Fakes.Metering metering = new Fakes.Metering();
                 Fakes.Events events = new Fakes.Events();
                 Fakes.State state = new Fakes.State();

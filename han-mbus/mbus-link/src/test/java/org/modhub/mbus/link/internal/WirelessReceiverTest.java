@@ -19,7 +19,7 @@ class WirelessReceiverTest {
     static final Eui64 GAS = Eui64.parse("1593123456783303");
     static final Eui64 WATER = Eui64.parse("3265133463761707");
 
-    Fakes.Devices devices = new Fakes.Devices();
+    org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
     Fakes.Metering metering = new Fakes.Metering();
     Fakes.Events events = new Fakes.Events();
     Fakes.State state = new Fakes.State();

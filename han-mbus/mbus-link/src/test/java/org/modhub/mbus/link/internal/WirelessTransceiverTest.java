@@ -47,7 +47,7 @@ class WirelessTransceiverTest {
             }
             Eui64 gas = Eui64.parse("1593123456783303");
             Eui64 water = Eui64.parse("3265133463761707");
-            Fakes.Devices devices = new Fakes.Devices();
+            org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
             Fakes.Metering metering = new Fakes.Metering();
             Fakes.Events events = new Fakes.Events();
             Fakes.State state = new Fakes.State();
