@@ -21,6 +21,8 @@ import org.modhub.api.han.DeviceLog;
 import org.modhub.api.han.DeviceLogEntry;
 import org.modhub.api.han.DeviceType;
 import org.modhub.api.han.HanNetwork;
+import org.modhub.api.keys.DeviceKeys;
+import org.modhub.api.keys.KeyType;
 import org.modhub.api.metering.MeteringStore;
 import org.modhub.api.metering.ObisCode;
 import org.modhub.api.metering.Reading;
@@ -39,7 +41,7 @@ import org.osgi.test.junit5.service.ServiceExtension;
 /**
  * The M-Bus driver in the framework: configured through ConfigurationAdmin, it reads an emulated TCP
  * M-Bus gateway (one plain meter by primary address, one mode-5 meter by secondary address with its
- * key from the key store), stores readings, refuses a wrong key with an event and goes on; the meter
+ * key from the hub's device keys), stores readings, refuses a wrong key with an event and goes on; the meter
  * reports carry the readings towards the head end (their durable cursor advances).
  */
 @ExtendWith({BundleContextExtension.class, ServiceExtension.class})
@@ -60,6 +62,8 @@ class MbusLinkTest {
     EventLog events;
     @InjectService(timeout = 30_000)
     StateStore state;
+    @InjectService(timeout = 30_000)
+    DeviceKeys deviceKeys;
 
     SlaveEmulator emulator;
     Configuration link;
@@ -86,22 +90,35 @@ class MbusLinkTest {
         deviceLog.remove(WATER);
     }
 
-    /** The key-store service is internal to mbus-link: its shell command is its public face. */
-    private String keyCommand(String function, String... args) throws Exception {
+    /** A Gogo command of a scope (its service is internal to its bundle), called as the shell would. */
+    static String command(BundleContext context, String scope, String function, String... args) throws Exception {
         Object[] found = new Object[1];
-        Await.until("the M-Bus key store", () -> {
+        Await.until("the " + scope + ":" + function + " command", () -> {
             try {
-                ServiceReference<?>[] refs = context.getServiceReferences("org.modhub.mbus.link.internal.MbusKeys", null);
+                ServiceReference<?>[] refs = context.getServiceReferences((String) null,
+                        "(&(osgi.command.scope=" + scope + ")(osgi.command.function=" + function + "))");
                 found[0] = refs == null ? null : context.getService(refs[0]);
             } catch (Exception e) {
                 found[0] = null;
             }
             return found[0] != null;
         });
-        Class<?>[] types = new Class<?>[args.length];
-        java.util.Arrays.fill(types, String.class);
-        Method m = found[0].getClass().getMethod(function, types);
-        return String.valueOf(m.invoke(found[0], (Object[]) args));
+        for (Method m : found[0].getClass().getMethods()) {
+            if (!m.getName().equals(function)) {
+                continue;
+            }
+            if (m.isVarArgs() && args.length >= m.getParameterCount() - 1) {
+                int fixed = m.getParameterCount() - 1;
+                Object[] call = new Object[m.getParameterCount()];
+                System.arraycopy(args, 0, call, 0, fixed);
+                call[fixed] = java.util.Arrays.copyOfRange(args, fixed, args.length);
+                return String.valueOf(m.invoke(found[0], call));
+            }
+            if (!m.isVarArgs() && m.getParameterCount() == args.length) {
+                return String.valueOf(m.invoke(found[0], (Object[]) args));
+            }
+        }
+        throw new AssertionError("no " + scope + ":" + function + " for " + args.length + " arguments");
     }
 
     Optional<Reading> latest(Eui64 d, String obis) {
@@ -110,9 +127,10 @@ class MbusLinkTest {
 
     @Test
     void readsTheEmulatedBusAndReportsTheReadings() throws Exception {
-        assertTrue(keyCommand("enroll", ELEC.toHex(), "ESME", "itest-elec").startsWith("enrolled"));
+        assertTrue(command(context, "mbus", "enroll", ELEC.toHex(), "ESME", "itest-elec").startsWith("enrolled"));
         assertEquals(DeviceType.ELECTRICITY_METER, deviceLog.find(ELEC).orElseThrow().type());
-        keyCommand("keyput", "itest-water", "00112233445566778899aabbccddeeff");
+        assertTrue(command(context, "keys", "put", "itest-water", "mbus", "00112233445566778899aabbccddeeff")
+                .startsWith("stored"));
         link = cm.getConfiguration("org.modhub.han.mbus", "?");
         Hashtable<String, Object> p = new Hashtable<>();
         p.put("transport", "tcp");
@@ -134,15 +152,18 @@ class MbusLinkTest {
         Await.until("both devices on the network", () -> net.devices().size() == 2);
 
         // a wrong key: refused with an audit event, the other meter is still read
-        keyCommand("keyput", "itest-water", "ffeeddccbbaa99887766554433221100");
+        deviceKeys.put("itest-water", java.util.Map.of(KeyType.MBUS_AES128,
+                java.util.HexFormat.of().parseHex("ffeeddccbbaa99887766554433221100")), "itest");
         long before = latest(ELEC, "1.0.1.8.0.255").orElseThrow().raw();
         Await.until("a MBUS_WRONG_KEY event", Duration.ofSeconds(60),
                 () -> !events.query(new EventQuery(java.time.Instant.EPOCH, java.time.Instant.MAX, java.util.Set.of("MBUS_WRONG_KEY"),
                         Optional.empty(), 5)).isEmpty(), () -> "");
         Await.until("the electricity meter still read", Duration.ofSeconds(60),
                 () -> latest(ELEC, "1.0.1.8.0.255").orElseThrow().raw() > before, () -> "");
-        assertTrue(keyCommand("keys").contains("itest-water"));
-        assertTrue(!keyCommand("keys").contains("ffeedd"), "references only, never keys");
+        String list = command(context, "keys", "list");
+        assertTrue(list.contains("itest-water [mbus_aes128]"), list);
+        assertTrue(!list.contains("ffeedd"), "ids and types only, never keys");
+        assertTrue(deviceKeys.key("itest-water", KeyType.MBUS_AES128).isPresent());
 
         // scheduled reports: the durable cursor of the electricity series advances
         reports = cm.getConfiguration("org.modhub.reports", "?");

@@ -27,6 +27,10 @@ import org.modhub.api.event.EventKind;
 import org.modhub.api.event.EventLog;
 import org.modhub.api.event.EventQuery;
 import org.modhub.api.event.HubEvent;
+import org.modhub.api.han.DeviceLog;
+import org.modhub.api.han.DeviceType;
+import org.modhub.api.keys.DeviceKeys;
+import org.modhub.api.keys.KeyType;
 import org.modhub.api.messaging.Envelope;
 import org.modhub.api.messaging.MessageRouter;
 import org.modhub.api.messaging.MessageType;
@@ -58,6 +62,10 @@ class UmiLinkTest {
     @InjectBundleContext
     BundleContext context;
     @InjectService(timeout = 30_000)
+    DeviceKeys deviceKeys;
+    @InjectService(timeout = 30_000)
+    DeviceLog deviceLog;
+    @InjectService(timeout = 30_000)
     ConfigurationAdmin cm;
     @InjectService(timeout = 30_000)
     MeteringStore metering;
@@ -82,6 +90,8 @@ class UmiLinkTest {
         for (Configuration c : configurations) {
             c.delete();
         }
+        deviceKeys.remove(METER.toHex(), "itest clean-up");
+        deviceLog.remove(METER);
     }
 
     private void configure(String pid, Map<String, Object> values) throws Exception {
@@ -136,7 +146,7 @@ class UmiLinkTest {
         Await.until("a day of half-hourly import in the store", Duration.ofSeconds(60), () -> profileSamples() >= 47,
                 () -> "(" + profileSamples() + " samples)");
 
-        // the keys came once through configuration: now in the key store, gone from the configuration
+        // the keys came once through configuration: now in the hub's device keys, gone from the configuration
         Await.until("keys removed from the configuration", Duration.ofSeconds(60), () -> {
             try {
                 Dictionary<String, Object> p = cm.getConfiguration("org.modhub.umi", "?").getProperties();
@@ -154,6 +164,13 @@ class UmiLinkTest {
                 return e.toString();
             }
         });
+        assertEquals(Set.of(KeyType.DLMS_SYSTEM_TITLE, KeyType.DLMS_BLOCK_CIPHER, KeyType.DLMS_AUTHENTICATION),
+                deviceKeys.list().get(METER.toHex()));
+        assertTrue(eventLog.query(new EventQuery(started, Instant.now().plusSeconds(1), Set.of("DEVICE_KEYS_STORED"),
+                Optional.of(EventKind.AUDIT), 10)).stream().anyMatch(e -> e.detail().contains(METER.toHex())
+                        && !e.detail().contains(EK)), "the import is audited, without the keys");
+        // the link put its meter in the device log, so meter-reports reports it
+        assertEquals(DeviceType.ELECTRICITY_METER, deviceLog.find(METER).orElseThrow().type());
         Instant reconfigured = Instant.now();
         Await.until("a read with the keys from the key store", Duration.ofSeconds(60),
                 () -> metering.latest(METER, Measurands.ACTIVE_ENERGY_IMPORT).map(r -> r.instant().isAfter(reconfigured))

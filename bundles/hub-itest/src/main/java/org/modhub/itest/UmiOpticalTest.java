@@ -17,7 +17,11 @@ import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -26,6 +30,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.modhub.api.common.Eui64;
+import org.modhub.api.han.DeviceLog;
+import org.modhub.api.han.DeviceType;
 import org.modhub.api.metering.Measurands;
 import org.modhub.api.metering.MeteringStore;
 import org.modhub.api.metering.Reading;
@@ -44,8 +50,9 @@ import org.osgi.test.junit5.service.ServiceExtension;
 
 /**
  * umi-link in the framework reading a meter that only has an optical port: IEC 62056-21 mode C over a
- * socat pty pair from the emulated meter; the readings land in hub-core's metering store and reach the
- * (emulated) head end through the outbox as ReadingCodec messages of this run's meter.
+ * socat pty pair from the emulated meter; the readings land in hub-core's metering store, umi-link puts
+ * the meter in the device log, and meter-reports (the one head-end path) takes each reading to the
+ * (emulated) head end exactly once, as ReadingCodec messages of this run's meter.
  */
 @ExtendWith({ BundleContextExtension.class, ServiceExtension.class })
 class UmiOpticalTest {
@@ -58,10 +65,13 @@ class UmiOpticalTest {
     ConfigurationAdmin cm;
     @InjectService(timeout = 30_000)
     MeteringStore metering;
+    @InjectService(timeout = 30_000)
+    DeviceLog deviceLog;
 
     private final List<Bundle> installed = new ArrayList<>();
     private final List<Configuration> configurations = new ArrayList<>();
     private final List<Reading> headEnd = new CopyOnWriteArrayList<>();
+    private final Set<String> bodies = ConcurrentHashMap.newKeySet();
     private Eui64 meter;
     private Path dir;
     private Process socat;
@@ -83,11 +93,12 @@ class UmiOpticalTest {
         Hashtable<String, Object> props = new Hashtable<>();
         props.put(EventConstants.EVENT_TOPIC, HeadEndProbe.TOPIC_RECEIVED);
         probe = context.registerService(EventHandler.class, event -> {
-            if ("metering/readings".equals(event.getProperty("topic"))
+            if (ReadingCodec.TOPIC.equals(event.getProperty("topic"))
                     && event.getProperty("payload") instanceof byte[] bytes) {
                 try {
                     List<Reading> r = ReadingCodec.decode(bytes);
-                    if (r.get(0).device().equals(meter)) {
+                    // a repeat of the same message (at-least-once delivery) is dropped as the head end would
+                    if (r.get(0).device().equals(meter) && bodies.add(HexFormat.of().formatHex(bytes))) {
                         headEnd.addAll(r);
                     }
                 } catch (Exception ignored) {
@@ -114,6 +125,7 @@ class UmiOpticalTest {
         }
         wan.uninstall();
         wan.deleteConfiguration();
+        deviceLog.remove(meter);
         socat.destroy();
         socat.waitFor(10, TimeUnit.SECONDS);
         try (Stream<Path> files = Files.walk(dir)) {
@@ -149,6 +161,10 @@ class UmiOpticalTest {
                 "pollSeconds", 5));
         link.update(d);
         configurations.add(link);
+        // meter-reports, the one path of readings to the head end, every 10 s
+        Configuration reports = cm.getConfiguration("org.modhub.reports", "?");
+        reports.update(new Hashtable<>(Map.of("intervalSeconds", 10, "settleSeconds", 3)));
+        configurations.add(reports);
         install("emulator-umi.jar");
         install("umi-link.jar");
 
@@ -161,5 +177,18 @@ class UmiOpticalTest {
         Reading sent = headEnd.stream().filter(r -> r.measurand().equals(Measurands.ACTIVE_ENERGY_IMPORT)).findFirst()
                 .orElseThrow();
         assertEquals(metering.latest(meter, Measurands.ACTIVE_ENERGY_IMPORT).orElseThrow().unit(), sent.unit());
+        assertEquals(DeviceType.ELECTRICITY_METER, deviceLog.find(meter).orElseThrow().type(), "enrolled by umi-link");
+
+        // exactly once: wait until readouts taken after the first report have been reported too (so at
+        // least two more reports ran), then no reading (measurand, instant) has reached the head end twice
+        java.time.Instant firstSeen = headEnd.stream().map(Reading::instant).max(java.time.Instant::compareTo).orElseThrow();
+        Await.until("later readouts at the head end", Duration.ofSeconds(90),
+                () -> headEnd.stream().filter(r -> r.instant().isAfter(firstSeen.plusSeconds(10))).count() >= 8,
+                () -> "(" + headEnd.size() + " readings)");
+        Map<String, Long> copies = headEnd.stream().collect(Collectors.groupingBy(
+                r -> r.measurand() + "@" + r.instant(), Collectors.counting()));
+        assertTrue(copies.values().stream().allMatch(n -> n == 1), "readings reached the head end more than once: "
+                + copies.entrySet().stream().filter(e -> e.getValue() > 1).toList());
+        assertTrue(copies.size() >= 16, "readings of several readouts: " + copies.size());
     }
 }

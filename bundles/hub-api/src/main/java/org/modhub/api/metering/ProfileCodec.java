@@ -38,6 +38,8 @@ import org.modhub.api.messaging.MalformedMessageException;
 public final class ProfileCodec {
     public static final int FORMAT_VERSION = 1;
     public static final int MAX_SAMPLES = 100_000;
+    /** The application topic of head-end messages whose body is one run of this codec. */
+    public static final String TOPIC = "metering/profile";
 
     private ProfileCodec() {
     }

@@ -27,6 +27,8 @@ import org.modhub.api.messaging.MalformedMessageException;
 public final class ReadingCodec {
     public static final int FORMAT_VERSION = 1;
     public static final int MAX_READINGS = 10_000;
+    /** The application topic of head-end messages whose body is this codec's (one topic naming for the hub). */
+    public static final String TOPIC = "metering/readings";
 
     private ReadingCodec() {
     }

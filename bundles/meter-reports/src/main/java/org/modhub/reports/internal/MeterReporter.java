@@ -20,6 +20,7 @@ import org.modhub.api.metering.ObisCode;
 import org.modhub.api.metering.ProfileCodec;
 import org.modhub.api.metering.ProfileSample;
 import org.modhub.api.metering.Reading;
+import org.modhub.api.metering.ReadingCodec;
 import org.modhub.api.metering.ReadingQuery;
 import org.modhub.api.store.StateStore;
 import org.osgi.service.component.annotations.Activate;
@@ -33,9 +34,11 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
- * Sends new readings and profile samples of every device in the device log to the head end on a
- * schedule, through the durable {@link Outbox} (the WAN session wraps each body in the
- * KuraDataCodec payload). Per device and measurand a cursor in the {@link StateStore} says up to
+ * The hub's one path of readings to the head end: new readings and profile samples of every device in
+ * the device log (HAN meters, M-Bus meters, the electricity meter of each UMI link), on a schedule,
+ * through the durable {@link Outbox} (the WAN session wraps each body in the KuraDataCodec payload):
+ * registers as {@link ReadingCodec} bodies on {@link ReadingCodec#TOPIC}, profile runs as
+ * {@link ProfileCodec} bodies on {@link ProfileCodec#TOPIC}. Per device and measurand a cursor in the {@link StateStore} says up to
  * which instant (exclusive) everything was handed over; a window is written as "pending" before its
  * message is enqueued and becomes the cursor after, so a restart in between sends the same window
  * again with the same message id (the head end de-duplicates on it) and nothing is skipped.
@@ -45,8 +48,6 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 public class MeterReporter {
     public static final String PID = "org.modhub.reports";
     static final String NAMESPACE = "org.modhub.meter-reports";
-    static final String READINGS_TOPIC = "METERING/readings";
-    static final String PROFILE_TOPIC = "METERING/profile";
 
     @ObjectClassDefinition(id = PID, name = "modhub meter reports", description = "Readings to the head end on a schedule.")
     public @interface Config {
@@ -62,11 +63,14 @@ public class MeterReporter {
         @AttributeDefinition(min = "1", max = "10000", description = "Most readings or samples in one message.")
         int maxPerMessage() default 500;
 
-        @AttributeDefinition(description = "Register measurands (OBIS) reported for every device.")
-        String[] measurands() default {"1.0.1.8.0.255", "1.0.2.8.0.255", "7.0.3.0.0.255", "8.0.1.0.0.255", "6.0.1.0.0.255"};
+        @AttributeDefinition(description = "Register measurands (OBIS) reported for every device: electricity import"
+                + " and export totals and tariffs 1 and 2, active power, gas, water and heat volumes.")
+        String[] measurands() default {"1.0.1.8.0.255", "1.0.1.8.1.255", "1.0.1.8.2.255", "1.0.2.8.0.255",
+            "1.0.2.8.1.255", "1.0.2.8.2.255", "1.0.1.7.0.255", "1.0.2.7.0.255", "7.0.3.0.0.255", "8.0.1.0.0.255",
+            "6.0.1.0.0.255"};
 
         @AttributeDefinition(description = "Profile measurands (OBIS) reported for every device.")
-        String[] profileMeasurands() default {"7.0.3.0.0.255", "1.0.1.8.0.255"};
+        String[] profileMeasurands() default {"7.0.3.0.0.255", "1.0.1.8.0.255", "1.0.2.8.0.255"};
 
         @AttributeDefinition(min = "0", max = "9")
         int priority() default 6;
@@ -180,25 +184,30 @@ public class MeterReporter {
                 }
             }
             ReadingQuery q = new ReadingQuery(device, m, Instant.ofEpochMilli(from), Instant.ofEpochMilli(to), config.maxPerMessage());
-            byte[] body;
+            List<byte[]> bodies;
             if (profile) {
                 List<ProfileSample> samples = metering.profile(q);
                 if (pending.isEmpty() && samples.size() == config.maxPerMessage()) {
                     to = samples.get(samples.size() - 1).intervalEnd().toEpochMilli() + 1; // the rest next round
                 }
-                body = samples.isEmpty() ? null : encodeProfile(samples);
+                bodies = profileRuns(samples);
             } else {
                 List<Reading> readings = metering.readings(q);
                 if (pending.isEmpty() && readings.size() == config.maxPerMessage()) {
                     to = readings.get(readings.size() - 1).instant().toEpochMilli() + 1;
                 }
-                body = readings.isEmpty() ? null : ReadingsCodec.encode(readings);
+                bodies = readings.isEmpty() ? List.of() : List.of(ReadingCodec.encode(readings));
             }
-            if (body != null) {
+            if (!bodies.isEmpty()) {
                 state.put(NAMESPACE, "pending/" + key, (from + "-" + to).getBytes(StandardCharsets.US_ASCII));
                 String id = "mr-" + (profile ? "p-" : "r-") + device.toHex() + "-" + m + "-" + from + "-" + to;
-                outbox.enqueue(new OutboundMessage(id, profile ? PROFILE_TOPIC : READINGS_TOPIC, config.priority(), 1, now, body));
-                sent++;
+                List<OutboundMessage> messages = new ArrayList<>();
+                for (int i = 0; i < bodies.size(); i++) {
+                    messages.add(new OutboundMessage(bodies.size() == 1 ? id : id + "-" + i,
+                            profile ? ProfileCodec.TOPIC : ReadingCodec.TOPIC, config.priority(), 1, now, bodies.get(i)));
+                }
+                outbox.enqueueAll(messages); // a window's messages in one atomic write
+                sent += messages.size();
             }
             state.put(NAMESPACE, "cursor/" + key, Long.toString(to).getBytes(StandardCharsets.US_ASCII));
             state.remove(NAMESPACE, "pending/" + key);
@@ -209,32 +218,33 @@ public class MeterReporter {
         return sent;
     }
 
-    /** Profile samples as {@link ProfileCodec} runs; samples of another interval, unit or scaler start a new run. */
-    static byte[] encodeProfile(List<ProfileSample> samples) {
-        // one body: runs concatenated, each prefixed with its length (varint)
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    /**
+     * Profile samples as {@link ProfileCodec} runs, one message body each (as a head end decodes a
+     * {@link ProfileCodec#TOPIC} message); a sample of another interval, unit or scaler, or one off the
+     * run's interval grid, starts a new run.
+     */
+    static List<byte[]> profileRuns(List<ProfileSample> samples) {
+        List<byte[]> out = new ArrayList<>();
         List<ProfileSample> run = new ArrayList<>();
         for (ProfileSample s : samples) {
-            if (!run.isEmpty()) {
-                ProfileSample p = run.get(0);
-                if (!p.interval().equals(s.interval()) || p.unit() != s.unit() || p.scaler() != s.scaler()) {
-                    flush(run, out);
-                }
+            if (!run.isEmpty() && !continues(run.get(run.size() - 1), s)) {
+                out.add(ProfileCodec.encode(run));
+                run.clear();
             }
             run.add(s);
         }
-        flush(run, out);
-        return out.toByteArray();
+        if (!run.isEmpty()) {
+            out.add(ProfileCodec.encode(run));
+        }
+        return out;
     }
 
-    private static void flush(List<ProfileSample> run, java.io.ByteArrayOutputStream out) {
-        if (run.isEmpty()) {
-            return;
+    private static boolean continues(ProfileSample last, ProfileSample s) {
+        if (!last.interval().equals(s.interval()) || last.unit() != s.unit() || last.scaler() != s.scaler()
+                || !s.intervalEnd().isAfter(last.intervalEnd())) {
+            return false;
         }
-        byte[] b = ProfileCodec.encode(run);
-        ReadingsCodec.varint(out, b.length);
-        out.writeBytes(b);
-        run.clear();
+        return Duration.between(last.intervalEnd(), s.intervalEnd()).toSeconds() % last.interval().toSeconds() == 0;
     }
 
     private static long[] window(byte[] b) {

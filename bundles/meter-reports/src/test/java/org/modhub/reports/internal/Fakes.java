@@ -12,8 +12,6 @@ import org.modhub.api.common.Eui64;
 import org.modhub.api.event.EventLog;
 import org.modhub.api.event.EventQuery;
 import org.modhub.api.event.HubEvent;
-import org.modhub.api.han.DeviceLog;
-import org.modhub.api.han.DeviceLogEntry;
 import org.modhub.api.metering.MeteringStore;
 import org.modhub.api.metering.ObisCode;
 import org.modhub.api.metering.ProfileSample;
@@ -63,36 +61,6 @@ final class Fakes {
                 }
             });
             return out;
-        }
-    }
-
-    static final class Devices implements DeviceLog {
-        final List<DeviceLogEntry> entries = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void add(DeviceLogEntry entry) {
-            remove(entry.device());
-            entries.add(entry);
-        }
-
-        @Override
-        public boolean remove(Eui64 device) {
-            return entries.removeIf(e -> e.device().equals(device));
-        }
-
-        @Override
-        public Optional<DeviceLogEntry> find(Eui64 device) {
-            return entries.stream().filter(e -> e.device().equals(device)).findFirst();
-        }
-
-        @Override
-        public List<DeviceLogEntry> entries() {
-            return List.copyOf(entries);
-        }
-
-        @Override
-        public int capacity() {
-            return 32;
         }
     }
 

@@ -21,6 +21,7 @@ import org.modhub.api.han.DeviceType;
 import org.modhub.api.messaging.OutboundMessage;
 import org.modhub.api.metering.Measurands;
 import org.modhub.api.metering.ProfileCodec;
+import org.modhub.api.metering.ReadingCodec;
 import org.modhub.api.metering.ProfileSample;
 import org.modhub.api.metering.Reading;
 import org.modhub.api.metering.Unit;
@@ -33,7 +34,7 @@ class MeterReporterTest {
 
     Fakes.Metering metering = new Fakes.Metering();
     Fakes.State state = new Fakes.State();
-    Fakes.Devices devices = new Fakes.Devices();
+    org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
     Fakes.Box outbox = new Fakes.Box();
     Instant now = T0.plus(Duration.ofHours(2));
 
@@ -85,8 +86,8 @@ class MeterReporterTest {
     List<Reading> sentReadings() throws Exception {
         List<Reading> out = new ArrayList<>();
         for (OutboundMessage m : outbox.messages) {
-            if (m.topic().equals(MeterReporter.READINGS_TOPIC)) {
-                out.addAll(ReadingsCodec.decode(m.payload()));
+            if (m.topic().equals(ReadingCodec.TOPIC)) {
+                out.addAll(ReadingCodec.decode(m.payload()));
             }
         }
         return out;
@@ -104,7 +105,7 @@ class MeterReporterTest {
         assertEquals(1, reporter(500).runOnce());
         assertEquals(List.of(100L, 130L, 160L), sentReadings().stream().map(Reading::raw).toList());
         OutboundMessage m = outbox.messages.get(0);
-        assertEquals("METERING/readings", m.topic());
+        assertEquals("metering/readings", m.topic());
         assertEquals(6, m.priority());
     }
 
@@ -140,7 +141,7 @@ class MeterReporterTest {
         reporter(500).runOnce();
         assertEquals(2, outbox.messages.size());
         assertEquals(outbox.messages.get(0).id(), outbox.messages.get(1).id(), "the head end de-duplicates the repeat");
-        assertEquals(List.of(100L), ReadingsCodec.decode(outbox.messages.get(0).payload()).stream().map(Reading::raw).toList());
+        assertEquals(List.of(100L), ReadingCodec.decode(outbox.messages.get(0).payload()).stream().map(Reading::raw).toList());
         assertEquals(0, reporter(500).runOnce());
     }
 
@@ -154,13 +155,24 @@ class MeterReporterTest {
         metering.recordProfile(s);
         assertEquals(1, reporter(500).runOnce());
         OutboundMessage m = outbox.messages.get(0);
-        assertEquals("METERING/profile", m.topic());
-        byte[] body = m.payload();
-        int[] pos = {0};
-        long len = ReadingsCodec.varint(body, pos);
-        byte[] run = java.util.Arrays.copyOfRange(body, pos[0], pos[0] + (int) len);
-        assertEquals(s, ProfileCodec.decode(run));
-        assertEquals(body.length, pos[0] + len);
+        assertEquals("metering/profile", m.topic());
+        assertEquals(s, ProfileCodec.decode(m.payload()), "one ProfileCodec run per message body");
         assertTrue(reporter(500).runOnce() == 0);
+    }
+
+    @Test
+    void aChangeOfIntervalOrAGapOffTheGridStartsAnotherRunAndMessage() throws Exception {
+        List<ProfileSample> s = new ArrayList<>();
+        for (int i = 1; i <= 2; i++) {
+            s.add(new ProfileSample(GAS, Measurands.GAS_VOLUME, T0.plus(Duration.ofMinutes(30L * i)), Duration.ofMinutes(30), i,
+                    -3, Unit.CUBIC_METRE, Set.of()));
+        }
+        s.add(new ProfileSample(GAS, Measurands.GAS_VOLUME, T0.plus(Duration.ofMinutes(75)), Duration.ofMinutes(15), 3,
+                -3, Unit.CUBIC_METRE, Set.of()));
+        metering.recordProfile(s);
+        assertEquals(2, reporter(500).runOnce());
+        assertEquals(s.subList(0, 2), ProfileCodec.decode(outbox.messages.get(0).payload()));
+        assertEquals(s.subList(2, 3), ProfileCodec.decode(outbox.messages.get(1).payload()));
+        assertEquals(2, outbox.messages.stream().map(OutboundMessage::id).distinct().count());
     }
 }

@@ -1,10 +1,18 @@
 package org.modhub.umi.internal;
 
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+import javax.crypto.SecretKey;
+import org.modhub.api.keys.DeviceKeyException;
+import org.modhub.api.keys.DeviceKeys;
+import org.modhub.api.keys.KeyType;
 
 /**
  * The secrets of one DLMS association (security suite 0): the hub's system title, the global unicast
- * encryption (block cipher) key and the authentication key. {@link #toString()} never shows a key.
+ * encryption (block cipher) key and the authentication key, as one key id holds them in the hub's
+ * {@link DeviceKeys}. {@link #toString()} never shows a key.
  */
 public record DlmsKeys(byte[] systemTitle, byte[] blockCipherKey, byte[] authenticationKey) {
     public DlmsKeys {
@@ -20,6 +28,26 @@ public record DlmsKeys(byte[] systemTitle, byte[] blockCipherKey, byte[] authent
         systemTitle = systemTitle.clone();
         blockCipherKey = blockCipherKey.clone();
         authenticationKey = authenticationKey.clone();
+    }
+
+    /** The keys of an id in the hub's device keys, if all three are there. */
+    static Optional<DlmsKeys> lookup(DeviceKeys keys, String keyId) throws DeviceKeyException {
+        Optional<SecretKey> title = keys.key(keyId, KeyType.DLMS_SYSTEM_TITLE);
+        Optional<SecretKey> ek = keys.key(keyId, KeyType.DLMS_BLOCK_CIPHER);
+        Optional<SecretKey> ak = keys.key(keyId, KeyType.DLMS_AUTHENTICATION);
+        if (title.isEmpty() || ek.isEmpty() || ak.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new DlmsKeys(title.get().getEncoded(), ek.get().getEncoded(), ak.get().getEncoded()));
+    }
+
+    /** Copies for {@link DeviceKeys#put}. */
+    Map<KeyType, byte[]> material() {
+        Map<KeyType, byte[]> m = new EnumMap<>(KeyType.class);
+        m.put(KeyType.DLMS_SYSTEM_TITLE, systemTitle());
+        m.put(KeyType.DLMS_BLOCK_CIPHER, blockCipherKey());
+        m.put(KeyType.DLMS_AUTHENTICATION, authenticationKey());
+        return m;
     }
 
     @Override

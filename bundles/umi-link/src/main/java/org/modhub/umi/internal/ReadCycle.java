@@ -28,12 +28,6 @@ public final class ReadCycle {
         void event(String code, Severity severity, String detail);
     }
 
-    /** Where a cycle's stored data goes next (the head-end upload in the hub). */
-    @FunctionalInterface
-    public interface Upload {
-        void send(List<Reading> readings, List<ProfileSample> samples);
-    }
-
     /** What a cycle did. */
     public record Result(int readings, int profileSamples, Instant profileCursor, Duration clockOffset, boolean clockSet) {
     }
@@ -43,20 +37,12 @@ public final class ReadCycle {
     private final Events events;
     private final Duration backfill;
     private final Duration clockTolerance;
-    private final Upload upload;
 
     /**
      * @param backfill how far back the first profile read of a new meter goes
      * @param clockTolerance drift below this is left alone
      */
     public ReadCycle(MeteringStore metering, StateStore state, Events events, Duration backfill, Duration clockTolerance) {
-        this(metering, state, events, backfill, clockTolerance, (r, s) -> {
-        });
-    }
-
-    public ReadCycle(MeteringStore metering, StateStore state, Events events, Duration backfill, Duration clockTolerance,
-            Upload upload) {
-        this.upload = upload;
         this.metering = metering;
         this.state = state;
         this.events = events;
@@ -80,8 +66,6 @@ public final class ReadCycle {
             state.put(NAMESPACE, CURSOR, ByteBuffer.allocate(8).putLong(last.toEpochMilli()).array());
             cursor = last;
         }
-
-        upload.send(readings, samples);
 
         Instant meterTime = client.readClock();
         Duration offset = Duration.between(Instant.now(), meterTime);

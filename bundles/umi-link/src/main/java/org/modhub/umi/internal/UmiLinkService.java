@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -27,10 +28,14 @@ import org.modhub.api.health.HealthContributor;
 import org.modhub.api.messaging.CommandRefusedException;
 import org.modhub.api.messaging.Envelope;
 import org.modhub.api.messaging.MessageHandler;
+import org.modhub.api.han.DeviceLog;
+import org.modhub.api.han.DeviceLogEntry;
+import org.modhub.api.han.DeviceLogFullException;
+import org.modhub.api.han.DeviceType;
+import org.modhub.api.keys.DeviceKeyException;
+import org.modhub.api.keys.DeviceKeys;
 import org.modhub.api.metering.MeteringStore;
-import org.modhub.api.metering.ProfileSample;
 import org.modhub.api.metering.Reading;
-import org.modhub.api.messaging.Outbox;
 import org.modhub.api.store.StateStore;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -53,9 +58,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * either a DLMS association (HLS-GMAC, suite 0; TCP wrapper or HDLC on a serial line) that reads
  * registers, load profile and clock every {@code pollSeconds} and serves the supply commands
  * (disconnect, arm reconnection; close is always refused), or an IEC 62056-21 mode C readout of the
- * optical port. Reads go into the {@link MeteringStore} and on to the head end through the outbox;
- * failures reconnect with backoff. DLMS keys come from the bundle's key store ({@link UmiKeys}) by
- * {@code keyId}; keys given in the configuration are imported there once and removed from it.
+ * optical port. Reads go into the {@link MeteringStore}; meter-reports takes them on to the head end
+ * (the link puts its meter in the {@link DeviceLog} so that it does). Failures reconnect with backoff.
+ * DLMS keys come from the hub's {@link DeviceKeys} by {@code keyId}; keys given in the configuration are
+ * imported there once and removed from it. Without the key service a DLMS link reports
+ * {@code UMI_KEYS_UNAVAILABLE} and DEGRADED health and tries again.
  */
 @Component(service = {HealthContributor.class, MessageHandler.class}, immediate = true,
         configurationPid = UmiLinkService.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
@@ -106,7 +113,7 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         int serverAddress() default 1;
 
         @AttributeDefinition(description = "Id of this meter's DLMS keys (system title, block cipher and authentication"
-                + " key) in the key store (PID " + UmiKeys.PID + "; shell umi:keyput). Empty with the three key fields"
+                + " key) in the hub's device keys (shell keys:put <id> title .. ek .. ak ..). Empty with the three key fields"
                 + " below set: the meter id in hex.")
         String keyId() default "";
 
@@ -139,15 +146,6 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
         @AttributeDefinition(min = "1", max = "9528", description = "Hours of load profile read from a new meter.")
         int backfillHours() default 24;
 
-        @AttributeDefinition(description = "Send each cycle's readings and new load profile to the head end (outbox).")
-        boolean headEndUpload() default true;
-
-        @AttributeDefinition(description = "Application topic of register readings (body: ReadingCodec).")
-        String readingsTopic() default "metering/readings";
-
-        @AttributeDefinition(description = "Application topic of load profile runs (body: ProfileCodec).")
-        String profileTopic() default "metering/profile";
-
         @AttributeDefinition(description = "Supply command codes, in order: disconnect, arm reconnection, close "
                 + "(close is always refused).")
         int[] modhub_message_codes() default {0x0A01, 0x0A02, 0x0A03};
@@ -160,18 +158,25 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
     private final MeteringStore metering;
     private final String keyId;
     private final DlmsKeys importKeys;
-    private final UmiKeys keyStore;
     private final String configurationPid;
     private UmiClient.LinkSettings link;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile ConfigurationAdmin configurationAdmin;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile DeviceKeys deviceKeys; // package-private: set by the unit test
+    private final DeviceLog deviceLog;
+    private boolean enrolled;
+    private final long started = System.nanoTime();
+    /** How long the first cycles wait, silently, for SCR to bind the key service after construction. */
+    private static final Duration BIND_GRACE = Duration.ofSeconds(3);
     private final Eui64 meter;
     private final InvocationCounter counter;
     private final ReadCycle cycle;
     private final ScheduledThreadPoolExecutor executor;
-    private final HeadEndUpload upload;
     private UmiClient client;
     private Iec21Line optical;
     private int failures;
@@ -179,10 +184,10 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
 
     @Activate
     public UmiLinkService(@Reference MeteringStore metering, @Reference StateStore state, @Reference EventLog eventLog,
-            @Reference UmiKeys keyStore, @Reference Outbox outbox, @Reference(service = LoggerFactory.class) Logger log,
-            Config config,
+            @Reference DeviceLog deviceLog, @Reference(service = LoggerFactory.class) Logger log, Config config,
             Map<String, Object> properties) {
         this.log = log;
+        this.deviceLog = deviceLog;
         this.eventLog = eventLog;
         this.config = config;
         this.metering = metering;
@@ -215,10 +220,10 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
             this.keyId = blank(config.keyId()) ? (inline ? meter.toHex() : null) : config.keyId().strip();
             if (keyId == null) {
                 throw refuse("keyId", "required for " + type + ": the id of this meter's DLMS keys in the key store "
-                        + "(umi:keyput, or import them once with systemTitle, .blockCipherKey, .authenticationKey)");
+                        + "(keys:put <id> title .. ek .. ak .., or import them once with systemTitle, .blockCipherKey, .authenticationKey)");
             }
             try {
-                DlmsKeyStore.checkId(keyId);
+                DeviceKeys.checkKeyId(keyId);
             } catch (IllegalArgumentException e) {
                 throw refuse("keyId", e.getMessage());
             }
@@ -239,22 +244,14 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
                 this.importKeys = null;
             }
         }
-        this.keyStore = keyStore;
         this.configurationPid = String.valueOf(properties.getOrDefault("service.pid", PID));
         if (config.modhub_message_codes().length != 3) {
             throw refuse("modhub.message.codes", "needs 3 codes (disconnect, arm, close)");
         }
         this.counter = new InvocationCounter(() -> state.get(ReadCycle.NAMESPACE, "invocation-counter-" + meter.toHex()),
                 b -> state.put(ReadCycle.NAMESPACE, "invocation-counter-" + meter.toHex(), b), 1_000);
-        HeadEndUpload up;
-        try {
-            up = new HeadEndUpload(outbox, meter, config.readingsTopic(), config.profileTopic());
-        } catch (IllegalArgumentException e) {
-            throw refuse("readingsTopic/profileTopic", e.getMessage());
-        }
-        this.upload = config.headEndUpload() ? up : null;
         this.cycle = new ReadCycle(metering, state, this::event, Duration.ofHours(config.backfillHours()),
-                Duration.ofMillis(config.clockToleranceMs()), this::upload);
+                Duration.ofMillis(config.clockToleranceMs()));
         this.executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "modhub-umi-link");
             t.setDaemon(true);
@@ -266,16 +263,25 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
                 keyId == null ? "" : ", DLMS keys '" + keyId + "'" + (importKeys == null ? "" : " (importing)"));
     }
 
-    /** Stored data on to the head end; a failure here is an event, never a lost read (it is in the store). */
-    private void upload(List<Reading> readings, List<ProfileSample> samples) {
-        if (upload == null) {
+    /**
+     * Puts this link's meter in the device log (once, on the link's thread), so that meter-reports, the
+     * hub's one path of readings to the head end, reports it. A full device log is an event; reads go on.
+     */
+    private void enrol() {
+        if (enrolled) {
             return;
         }
         try {
-            upload.send(readings, samples);
-        } catch (RuntimeException e) {
-            event("UMI_UPLOAD_FAILED", Severity.WARNING, "readings of meter " + meter + " stored but not queued for the"
-                    + " head end: " + e.getMessage());
+            if (!deviceLog.contains(meter)) {
+                deviceLog.add(new DeviceLogEntry(meter, DeviceType.ELECTRICITY_METER, Optional.empty(),
+                        Optional.ofNullable(keyId), Instant.now()));
+                audit("UMI_METER_ENROLLED", Severity.INFO, "meter " + meter + " of link " + configurationPid
+                        + " added to the device log" + (keyId == null ? "" : " (key id '" + keyId + "')"));
+            }
+            enrolled = true;
+        } catch (DeviceLogFullException | RuntimeException e) {
+            event("UMI_METER_NOT_ENROLLED", Severity.WARNING, "meter " + meter + " is not in the device log, so its"
+                    + " readings are stored but not reported to the head end: " + e.getMessage());
         }
     }
 
@@ -288,15 +294,21 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
     /** The association settings, keys from the key store (imported there first if they came by configuration). */
     private UmiClient.LinkSettings link() throws UmiException {
         if (link == null) {
+            DeviceKeys keys = deviceKeys;
+            if (keys == null) {
+                throw new UmiException.KeysUnavailableException("no device key service (org.modhub.api.keys.DeviceKeys):"
+                        + " DLMS keys '" + keyId + "' cannot be looked up", null);
+            }
             DlmsKeys k;
             try {
                 if (importKeys != null) {
-                    keyStore.put(keyId, importKeys, "imported from configuration " + configurationPid);
+                    keys.put(keyId, importKeys.material(), "imported from configuration " + configurationPid);
                     removeKeysFromConfiguration();
                 }
-                k = keyStore.keys(keyId).orElseThrow(() -> new UmiException.KeysUnavailableException("no DLMS keys '"
-                        + keyId + "' in the key store (umi:keyput " + keyId + " ...)", null));
-            } catch (DlmsKeyStore.KeyStoreException e) {
+                k = DlmsKeys.lookup(keys, keyId).orElseThrow(() -> new UmiException.KeysUnavailableException(
+                        "no DLMS keys '" + keyId + "' in the device keys (keys:put " + keyId + " title .. ek .. ak ..)",
+                        null));
+            } catch (DeviceKeyException e) {
                 throw new UmiException.KeysUnavailableException(e.getMessage(), e);
             }
             link = new UmiClient.LinkSettings(config.clientAddress(), config.serverAddress(), k.systemTitle(),
@@ -310,7 +322,7 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
     private void removeKeysFromConfiguration() {
         ConfigurationAdmin cm = configurationAdmin;
         if (cm == null) {
-            log.warn("configuration {}: keys imported into the key store; no ConfigurationAdmin to remove them from"
+            log.warn("configuration {}: keys imported into the device keys; no ConfigurationAdmin to remove them from"
                     + " the configuration: remove systemTitle, .blockCipherKey, .authenticationKey and set keyId={}",
                     configurationPid, keyId);
             return;
@@ -343,7 +355,7 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
                 return;
             }
             audit("UMI_KEYS_IMPORTED", Severity.INFO, "DLMS keys of configuration " + configurationPid
-                    + " moved into the key store as '" + keyId + "' and removed from the configuration");
+                    + " moved into the device keys as '" + keyId + "' and removed from the configuration");
         } catch (IOException | RuntimeException e) {
             log.error("configuration {}: keys imported, but removing them from the configuration failed: {}",
                     configurationPid, e.toString());
@@ -373,6 +385,12 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
 
     private void readCycle() {
         try {
+            enrol();
+            if (type != LinkType.IEC62056_21 && deviceKeys == null
+                    && System.nanoTime() - started < BIND_GRACE.toNanos()) {
+                schedule(Duration.ofMillis(250)); // the dynamic reference is bound after the constructor returns
+                return;
+            }
             Object r = type == LinkType.IEC62056_21 ? opticalReadout() : cycle.run(client());
             if (failures > 0) {
                 event("UMI_LINK_RESTORED", Severity.INFO, "meter " + meter + " answering again after " + failures
@@ -433,7 +451,6 @@ public class UmiLinkService implements HealthContributor, MessageHandler {
                 Duration.ofMillis(config.responseTimeoutMs()), config.maxBaudRate()).readout();
         List<Reading> readings = Iec21Frames.toReadings(meter, Instant.now(), r.dataSets());
         metering.record(readings);
-        upload(readings, List.of());
         return "IEC 62056-21 readout of " + r.identification().manufacturer() + " "
                 + r.identification().identification() + ": " + readings.size() + " readings, " + r.bytes() + " bytes";
     }

@@ -98,65 +98,6 @@ final class Fakes {
         }
     }
 
-    static final class State implements StateStore {
-        final Map<String, byte[]> map = new ConcurrentHashMap<>();
-
-        @Override
-        public Optional<byte[]> get(String ns, String key) {
-            return Optional.ofNullable(map.get(ns + "/" + key));
-        }
-
-        @Override
-        public void put(String ns, String key, byte[] value) {
-            map.put(ns + "/" + key, value);
-        }
-
-        @Override
-        public synchronized boolean compareAndSet(String ns, String key, byte[] expected, byte[] value) {
-            byte[] cur = map.get(ns + "/" + key);
-            if (expected == null ? cur != null : !Arrays.equals(cur, expected)) {
-                return false;
-            }
-            map.put(ns + "/" + key, value);
-            return true;
-        }
-
-        @Override
-        public boolean remove(String ns, String key) {
-            return map.remove(ns + "/" + key) != null;
-        }
-
-        @Override
-        public Map<String, byte[]> entries(String ns) {
-            Map<String, byte[]> out = new HashMap<>();
-            map.forEach((k, v) -> {
-                if (k.startsWith(ns + "/")) {
-                    out.put(k.substring(ns.length() + 1), v);
-                }
-            });
-            return out;
-        }
-    }
-
-    static final class Outbox implements org.modhub.api.messaging.Outbox {
-        final List<org.modhub.api.messaging.OutboundMessage> messages = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void enqueue(org.modhub.api.messaging.OutboundMessage message) {
-            messages.add(message);
-        }
-
-        @Override
-        public void enqueueAll(List<org.modhub.api.messaging.OutboundMessage> m) {
-            messages.addAll(m);
-        }
-
-        @Override
-        public org.modhub.api.messaging.OutboxStats stats() {
-            throw new UnsupportedOperationException();
-        }
-    }
-
     static final class Events implements EventLog {
         final List<HubEvent> events = new CopyOnWriteArrayList<>();
 

@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Optional;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
@@ -25,11 +27,13 @@ import org.modhub.api.health.HealthState;
 import org.modhub.api.messaging.CommandRefusedException;
 import org.modhub.api.messaging.Envelope;
 import org.modhub.api.messaging.MessageType;
-import org.modhub.api.messaging.OutboundMessage;
+import org.modhub.api.han.DeviceLogEntry;
+import org.modhub.api.keys.DeviceKeys;
+import org.modhub.api.han.DeviceType;
 import org.modhub.api.metering.Measurands;
-import org.modhub.api.metering.ProfileCodec;
-import org.modhub.api.metering.Reading;
-import org.modhub.api.metering.ReadingCodec;
+import org.modhub.testing.memory.MemoryDeviceKeys;
+import org.modhub.testing.memory.MemoryDeviceLog;
+import org.modhub.testing.memory.MemoryStateStore;
 import org.modhub.emulator.umi.internal.MeterKeys;
 import org.modhub.emulator.umi.internal.MeterModel;
 import org.modhub.emulator.umi.internal.OpticalMeterServer;
@@ -39,17 +43,20 @@ import org.modhub.emulator.umi.internal.TcpMeterServer;
 class UmiLinkServiceTest {
     static final Eui64 METER = Eui64.parse("00-11-22-33-44-55-66-77");
     static final String TITLE = "4D4F444855420001";
+    static final DlmsKeys KEYS = new DlmsKeys(HexFormat.of().parseHex(TITLE), HexFormat.of().parseHex(UmiClientTest.EK),
+            HexFormat.of().parseHex(UmiClientTest.AK));
 
     @TempDir
     Path dir;
     final List<String> logLines = new ArrayList<>();
     final Fakes.Metering metering = new Fakes.Metering();
-    final Fakes.State state = new Fakes.State();
+    final MemoryStateStore state = new MemoryStateStore();
     final Fakes.Events events = new Fakes.Events();
-    final Fakes.Outbox outbox = new Fakes.Outbox();
+    final MemoryDeviceLog deviceLog = new MemoryDeviceLog();
+    final MemoryDeviceKeys keys = new MemoryDeviceKeys();
+    DeviceKeys bound = keys; // what SCR binds right after construction
     final List<AutoCloseable> closeLater = new ArrayList<>();
     UmiLinkService service;
-    UmiKeys keys;
 
     @AfterEach
     void stop() throws Exception {
@@ -62,15 +69,13 @@ class UmiLinkServiceTest {
     }
 
     UmiLinkService start(Map<String, Object> values) throws Exception {
-        if (keys == null) {
-            keys = new UmiKeys(new DlmsKeyStore(dir.resolve("dlms-keys.p12"), DlmsKeyStoreTest.SECRET),
-                    Fakes.logger(logLines));
-        }
         Map<String, Object> v = new HashMap<>(values);
         v.putIfAbsent("meterId", METER.toString());
         v.putIfAbsent("pollSeconds", 5);
-        return new UmiLinkService(metering, state, events, keys, outbox, Fakes.logger(logLines),
+        UmiLinkService s = new UmiLinkService(metering, state, events, deviceLog, Fakes.logger(logLines),
                 Fakes.config(UmiLinkService.Config.class, v), Map.of("service.pid", UmiLinkService.PID));
+        s.deviceKeys = bound;
+        return s;
     }
 
     static void await(String what, BooleanSupplier condition) throws InterruptedException {
@@ -115,31 +120,22 @@ class UmiLinkServiceTest {
         service = start(Map.of("port", meter.port(), "systemTitle", TITLE, ".blockCipherKey", UmiClientTest.EK,
                 ".authenticationKey", UmiClientTest.AK));
         await("import register read", () -> metering.latest(METER, Measurands.ACTIVE_ENERGY_IMPORT).isPresent());
-        assertEquals(List.of(METER.toHex()), keys.store().ids(), "imported under the meter id");
-        assertEquals(DlmsKeyStoreTest.KEYS, keys.keys(METER.toHex()).orElseThrow());
-        assertTrue(logLines.stream().anyMatch(l -> l.contains("UMI_KEYS_STORED")), "audited");
+        assertEquals(List.of(METER.toHex()), List.copyOf(keys.list().keySet()), "imported under the meter id");
+        assertEquals(KEYS, DlmsKeys.lookup(keys, METER.toHex()).orElseThrow());
+        assertEquals(List.of("put " + METER.toHex() + " imported from configuration " + UmiLinkService.PID), keys.audit);
         assertTrue(logLines.stream().anyMatch(l -> l.contains("no ConfigurationAdmin to remove them")));
         for (String l : logLines) {
             assertFalse(l.contains(UmiClientTest.EK) || l.contains(UmiClientTest.AK), "no key in the log: " + l);
         }
         events.events.forEach(e -> assertFalse(e.detail().contains(UmiClientTest.EK), e.detail()));
-        assertEquals(HealthState.UP, service.health().state());
+        await("health UP once the cycle is complete", () -> service.health().state() == HealthState.UP);
 
-        // the cycle's data reached the outbox towards the head end
-        await("readings and profile queued", () -> outbox.messages.stream().anyMatch(m -> m.topic().equals("metering/profile")));
-        OutboundMessage r = outbox.messages.stream().filter(m -> m.topic().equals("metering/readings")).findFirst()
-                .orElseThrow();
-        List<Reading> sent = ReadingCodec.decode(r.payload());
-        assertEquals(ObisCodes.REGISTERS.size(), sent.size());
-        assertEquals(metering.readings.subList(0, sent.size()).stream().map(x -> x.measurand()).toList(),
-                sent.stream().map(Reading::measurand).toList());
-        int profile = 0;
-        for (OutboundMessage m : outbox.messages) {
-            if (m.topic().equals("metering/profile")) {
-                profile += ProfileCodec.decode(m.payload()).size();
-            }
-        }
-        assertTrue(profile >= 94, "a day of import and export half-hours: " + profile);
+        // the meter is in the device log (with its key id), so meter-reports takes its readings to the head end
+        DeviceLogEntry entry = deviceLog.find(METER).orElseThrow();
+        assertEquals(DeviceType.ELECTRICITY_METER, entry.type());
+        assertEquals(Optional.of(METER.toHex()), entry.keyReference());
+        assertTrue(events.has("UMI_METER_ENROLLED"));
+        await("a day of load profile stored", () -> metering.samples.size() >= 94);
     }
 
     @Test
@@ -151,7 +147,7 @@ class UmiLinkServiceTest {
         await("keys-unavailable event", () -> events.has("UMI_KEYS_UNAVAILABLE"));
         assertEquals(HealthState.DEGRADED, service.health().state());
         assertTrue(service.health().reason().contains("kitchen-meter"), service.health().reason());
-        keys.keyput("kitchen-meter", TITLE, UmiClientTest.EK, UmiClientTest.AK);
+        keys.put("kitchen-meter", KEYS.material(), "test");
         await("reads after the key was stored", () -> metering.latest(METER, Measurands.ACTIVE_ENERGY_IMPORT).isPresent());
     }
 
@@ -173,7 +169,7 @@ class UmiLinkServiceTest {
         service = start(Map.of("transport", "IEC62056_21", "serialDevice", hubEnd.toString(), "deviceAddress", "12345678"));
         await("optical readout in the store", () -> metering.latest(METER, Measurands.ACTIVE_ENERGY_EXPORT).isPresent()
                 && metering.latest(METER, Measurands.ACTIVE_POWER_IMPORT).isPresent());
-        await("optical readings queued", () -> outbox.messages.stream().anyMatch(m -> m.topic().equals("metering/readings")));
+        assertTrue(deviceLog.contains(METER), "enrolled for meter-reports");
         Envelope disconnect = new Envelope("t-1", MessageType.COMMAND, Eui64.parse("90-B3-D5-1F-30-02-00-00"), 1,
                 Eui64.parse("00-00-00-00-00-00-00-01"), Instant.now(), 0x0A01, new byte[0]);
         CompletionException e = assertThrows(CompletionException.class,
@@ -187,5 +183,22 @@ class UmiLinkServiceTest {
         await("restored", () -> events.has("UMI_LINK_RESTORED"));
         assertTrue(Duration.between(metering.latest(METER, Measurands.ACTIVE_ENERGY_IMPORT).orElseThrow().instant(),
                 Instant.now()).toSeconds() < 30);
+    }
+
+    @Test
+    void withoutTheKeyServiceTheLinkIsDegradedAndComesUpWhenItIsBack() throws Exception {
+        TcpMeterServer meter = new TcpMeterServer(MeterModel.standard(), MeterKeys.hex("4D4D4D0000BC614E",
+                UmiClientTest.EK, UmiClientTest.AK), 0);
+        closeLater.add(meter);
+        keys.put("m1", KEYS.material(), "test");
+        bound = null; // no key service
+        service = start(Map.of("port", meter.port(), "keyId", "m1"));
+        await("keys-unavailable event", () -> events.has("UMI_KEYS_UNAVAILABLE"));
+        assertEquals(HealthState.DEGRADED, service.health().state());
+        assertTrue(service.health().reason().contains("no device key service"), service.health().reason());
+        assertFalse(metering.latest(METER, Measurands.ACTIVE_ENERGY_IMPORT).isPresent());
+        service.deviceKeys = keys; // the service comes (dynamic, greedy)
+        await("reads once the key service is there", () -> metering.latest(METER, Measurands.ACTIVE_ENERGY_IMPORT)
+                .isPresent());
     }
 }

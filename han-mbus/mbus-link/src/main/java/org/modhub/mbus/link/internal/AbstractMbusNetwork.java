@@ -13,6 +13,7 @@ import org.modhub.api.han.UnknownDeviceException;
 import org.modhub.api.health.ComponentHealth;
 import org.modhub.api.health.HealthContributor;
 import org.modhub.api.health.HealthState;
+import org.modhub.api.keys.DeviceKeys;
 
 /** What wired and wireless M-Bus networks share: devices, joining (there is none), health. */
 abstract class AbstractMbusNetwork implements HanNetwork, HealthContributor {
@@ -50,6 +51,9 @@ abstract class AbstractMbusNetwork implements HanNetwork, HealthContributor {
         return 0;
     }
 
+    /** The hub's device keys, while the service is there. */
+    protected abstract DeviceKeys deviceKeys();
+
     static <T> CompletionStage<T> failed(Throwable t) {
         return CompletableFuture.failedFuture(t);
     }
@@ -61,6 +65,11 @@ abstract class AbstractMbusNetwork implements HanNetwork, HealthContributor {
             return new ComponentHealth(name, HealthState.STARTING, problem);
         }
         String p = problem;
-        return p == null || p.isEmpty() ? ComponentHealth.up(name) : ComponentHealth.degraded(name, p);
+        if (p == null || p.isEmpty()) {
+            p = deviceKeys() == null && deviceLog.entries().stream().anyMatch(e -> e.keyReference().isPresent())
+                    ? "no device key service (org.modhub.api.keys.DeviceKeys): telegrams of meters with keys are refused"
+                    : "";
+        }
+        return p.isEmpty() ? ComponentHealth.up(name) : ComponentHealth.degraded(name, p);
     }
 }

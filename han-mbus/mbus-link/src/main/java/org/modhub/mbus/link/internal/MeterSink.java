@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import javax.crypto.SecretKey;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.event.EventKind;
 import org.modhub.api.event.EventLog;
@@ -18,6 +19,9 @@ import org.modhub.api.event.Severity;
 import org.modhub.api.han.DeviceLog;
 import org.modhub.api.han.DeviceLogEntry;
 import org.modhub.api.han.DeviceType;
+import org.modhub.api.keys.DeviceKeyException;
+import org.modhub.api.keys.DeviceKeys;
+import org.modhub.api.keys.KeyType;
 import org.modhub.api.metering.MeteringStore;
 import org.modhub.api.store.StateStore;
 import org.modhub.mbus.link.internal.MbusDecodeException.Reason;
@@ -25,7 +29,7 @@ import org.openmuc.jmbus.SecondaryAddress;
 
 /**
  * Where decoded telegrams go, for wired and wireless M-Bus alike: the device log decides whether the
- * device is one of the hub's (others are refused with an audit event), the key store gives its key,
+ * device is one of the hub's (others are refused with an audit event), the hub's {@link DeviceKeys} give its key,
  * the records become readings in the {@link MeteringStore}, and every refusal is an event.
  */
 final class MeterSink {
@@ -35,13 +39,13 @@ final class MeterSink {
     private final DeviceLog deviceLog;
     private final MeteringStore metering;
     private final Supplier<EventLog> events;
-    private final Supplier<MbusKeys> keys;
+    private final Supplier<DeviceKeys> keys;
     private final Map<Eui64, MbusDevice> devices = new ConcurrentHashMap<>();
     private final StateStore state;
     static final String COUNTERS = "org.modhub.mbus.counters";
 
     MeterSink(String technology, DeviceLog deviceLog, MeteringStore metering, StateStore state, Supplier<EventLog> events,
-            Supplier<MbusKeys> keys) {
+            Supplier<DeviceKeys> keys) {
         this.technology = technology;
         this.state = state;
         this.deviceLog = deviceLog;
@@ -55,13 +59,18 @@ final class MeterSink {
         return address -> {
             Eui64 eui = Telegrams.eui(address);
             Optional<String> ref = deviceLog.find(eui).flatMap(DeviceLogEntry::keyReference);
-            MbusKeys k = keys.get();
-            if (ref.isEmpty() || k == null) {
+            if (ref.isEmpty()) {
+                return Optional.empty();
+            }
+            DeviceKeys k = keys.get();
+            if (k == null) {
+                event(EventKind.AUDIT, "MBUS_KEYS_UNAVAILABLE", Severity.WARNING, eui,
+                        "no device key service: key '" + ref.get() + "' cannot be looked up");
                 return Optional.empty();
             }
             try {
-                return k.store().get(ref.get());
-            } catch (KeyStore.KeyStoreException e) {
+                return k.key(ref.get(), KeyType.MBUS_AES128).map(SecretKey::getEncoded);
+            } catch (DeviceKeyException e) {
                 event(EventKind.AUDIT, "MBUS_KEY_STORE_REFUSED", Severity.ERROR, eui, e.getMessage());
                 return Optional.empty();
             } catch (RuntimeException e) {

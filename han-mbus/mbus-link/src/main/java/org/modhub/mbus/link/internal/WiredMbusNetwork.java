@@ -19,6 +19,7 @@ import org.modhub.api.han.HanNetwork;
 import org.modhub.api.han.HanNetworkState;
 import org.modhub.api.han.UnknownDeviceException;
 import org.modhub.api.health.HealthContributor;
+import org.modhub.api.keys.DeviceKeys;
 import org.modhub.api.metering.MeteringStore;
 import org.modhub.api.store.StateStore;
 import org.osgi.service.component.annotations.Activate;
@@ -79,9 +80,17 @@ public class WiredMbusNetwork extends AbstractMbusNetwork {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile EventLog eventLog;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile DeviceKeys deviceKeys;
+
+    @Override
+    protected DeviceKeys deviceKeys() {
+        return deviceKeys;
+    }
+
     @Activate
     public WiredMbusNetwork(Config config, @Reference DeviceLog deviceLog, @Reference MeteringStore metering,
-            @Reference MbusKeys keys, @Reference StateStore state, @Reference(service = LoggerFactory.class) Logger log) {
+            @Reference StateStore state, @Reference(service = LoggerFactory.class) Logger log) {
         super(deviceLog);
         List<WiredPoller.Address> meters = new ArrayList<>();
         String transport = config.transport() == null ? "" : config.transport().strip();
@@ -101,7 +110,7 @@ public class WiredMbusNetwork extends AbstractMbusNetwork {
         Supplier<CapturingTransport> transports = transport.equals("tcp")
                 ? () -> CapturingTransport.tcp(config.host(), config.port(), config.timeoutMs())
                 : () -> CapturingTransport.serial(config.serialPort(), config.baudRate(), SerialPort.EVEN_PARITY, config.timeoutMs());
-        this.sink = new MeterSink("mbus", deviceLog, metering, state, () -> eventLog, () -> keys);
+        this.sink = new MeterSink("mbus", deviceLog, metering, state, () -> eventLog, () -> deviceKeys);
         this.wired = new WiredPoller(transports, meters, sink, Clock.systemUTC());
         this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "mbus-poller");

@@ -19,6 +19,7 @@ import org.modhub.api.han.DeviceLog;
 import org.modhub.api.han.HanNetwork;
 import org.modhub.api.han.HanNetworkState;
 import org.modhub.api.health.HealthContributor;
+import org.modhub.api.keys.DeviceKeys;
 import org.modhub.api.metering.MeteringStore;
 import org.modhub.api.store.StateStore;
 import org.openmuc.jmbus.wireless.WMBusConnection;
@@ -81,9 +82,17 @@ public class WirelessMbusNetwork extends AbstractMbusNetwork {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile EventLog eventLog;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile DeviceKeys deviceKeys;
+
+    @Override
+    protected DeviceKeys deviceKeys() {
+        return deviceKeys;
+    }
+
     @Activate
     public WirelessMbusNetwork(Config config, @Reference DeviceLog deviceLog, @Reference MeteringStore metering,
-            @Reference MbusKeys keys, @Reference StateStore state, @Reference(service = LoggerFactory.class) Logger log) {
+            @Reference StateStore state, @Reference(service = LoggerFactory.class) Logger log) {
         super(deviceLog);
         this.maker = parse(WMBusManufacturer.class, config.transceiver(), "transceiver", log);
         this.mode = parse(WMBusMode.class, config.mode(), "mode", log);
@@ -101,7 +110,7 @@ public class WirelessMbusNetwork extends AbstractMbusNetwork {
                     case RADIO_CRAFTS -> 19200;
                 };
         this.retrySeconds = config.retrySeconds();
-        this.sink = new MeterSink("wmbus", deviceLog, metering, state, () -> eventLog, () -> keys);
+        this.sink = new MeterSink("wmbus", deviceLog, metering, state, () -> eventLog, () -> deviceKeys);
         this.receiver = new WirelessReceiver(sink, false, Clock.systemUTC());
         this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "wmbus-" + port);

@@ -13,6 +13,10 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import java.util.Map;
+import org.modhub.api.keys.DeviceKeys;
+import org.modhub.api.keys.KeyType;
+import org.modhub.testing.memory.MemoryDeviceKeys;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.han.DeviceLogEntry;
 import org.modhub.api.han.DeviceType;
@@ -30,11 +34,12 @@ class WiredPollerTest {
     SlaveEmulator emulator;
     EmulatedMeter elec;
     EmulatedMeter water;
-    Fakes.Devices devices = new Fakes.Devices();
+    org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
     Fakes.Metering metering = new Fakes.Metering();
     Fakes.Events events = new Fakes.Events();
     Fakes.State state = new Fakes.State();
-    KeyStore keys;
+    MemoryDeviceKeys keys = new MemoryDeviceKeys();
+    DeviceKeys present = keys;
     MeterSink sink;
 
     @BeforeEach
@@ -44,12 +49,10 @@ class WiredPollerTest {
         water = new EmulatedMeter(2, 87654321, "LSE", 0x17, EmulatedMeter.TYPE_WATER, KEY, 0, 14004);
         emulator.add(elec);
         emulator.add(water);
-        keys = new KeyStore(state, "a test secret of enough length".toCharArray(), new SecureRandom());
-        keys.put("water-1", KEY);
+        keys.put("water-1", Map.of(KeyType.MBUS_AES128, KEY), "test");
         devices.add(DeviceLogEntry.withKeyReference(ELEC, DeviceType.ELECTRICITY_METER, "none"));
         devices.add(DeviceLogEntry.withKeyReference(WATER, DeviceType.WATER_METER, "water-1"));
-        MbusKeys mk = new MbusKeys(keys);
-        sink = new MeterSink("mbus", devices, metering, state, () -> events, () -> mk);
+        sink = new MeterSink("mbus", devices, metering, state, () -> events, () -> present);
     }
 
     @AfterEach
@@ -110,12 +113,12 @@ class WiredPollerTest {
             assertTrue(events.count("MBUS_NO_RESPONSE") >= 1);
 
             elec.fault(EmulatedMeter.Fault.NONE);
-            keys.put("water-1", new byte[16]); // the wrong key
+            keys.put("water-1", Map.of(KeyType.MBUS_AES128, new byte[16]), "test"); // the wrong key
             r = p.pollOnce();
             assertEquals(1, r.read());
             assertEquals(1, events.count("MBUS_WRONG_KEY"));
             long waterReads = metering.readings.stream().filter(x -> x.device().equals(WATER)).count();
-            keys.put("water-1", KEY);
+            keys.put("water-1", Map.of(KeyType.MBUS_AES128, KEY), "test");
             r = p.pollOnce();
             assertEquals(2, r.read(), events.events.toString());
             assertTrue(metering.readings.stream().filter(x -> x.device().equals(WATER)).count() > waterReads);
@@ -156,16 +159,19 @@ class WiredPollerTest {
     }
 
     @Test
-    void keysAreStoredWrappedAndBoundToTheSecret() throws Exception {
-        byte[] stored = state.get(KeyStore.NAMESPACE, "water-1").orElseThrow();
-        assertFalse(java.util.Collections.indexOfSubList(toList(stored), toList(KEY)) >= 0, "the key is not in the store in clear");
-        assertThrows(KeyStore.KeyStoreException.class,
-                () -> new KeyStore(state, "another secret of enough length".toCharArray(), new SecureRandom()));
-        KeyStore again = new KeyStore(state, "a test secret of enough length".toCharArray(), new SecureRandom());
-        assertTrue(java.util.Arrays.equals(KEY, again.get("water-1").orElseThrow()));
-        state.put(KeyStore.NAMESPACE, "moved", stored); // a wrapped key moved to another reference
-        assertThrows(KeyStore.KeyStoreException.class, () -> again.get("moved"));
-        assertFalse(again.toString().contains("0f0e"));
+    void withoutTheKeyServiceOrWithItLockedTheEncryptedMeterIsRefusedAndTheOtherRead() throws Exception {
+        present = null; // the device-key service went away
+        try (WiredPoller p = poller("1", "2")) {
+            WiredPoller.Result r = p.pollOnce();
+            assertEquals(1, r.read(), events.events.toString());
+            assertTrue(events.count("MBUS_KEYS_UNAVAILABLE") >= 1, events.events.toString());
+            present = keys;
+            keys.refuse = "device keys do not open: wrong secret";
+            p.pollOnce();
+            assertTrue(events.count("MBUS_KEY_STORE_REFUSED") >= 1, events.events.toString());
+            keys.refuse = null;
+            assertEquals(2, p.pollOnce().read(), events.events.toString());
+        }
     }
 
     static List<Byte> toList(byte[] b) {

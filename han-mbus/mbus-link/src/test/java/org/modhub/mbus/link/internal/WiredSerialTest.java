@@ -38,13 +38,13 @@ class WiredSerialTest {
                     }
                     Thread.sleep(20);
                 }
-                Fakes.Devices devices = new Fakes.Devices();
+                org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
                 Fakes.Metering metering = new Fakes.Metering();
                 Fakes.Events events = new Fakes.Events();
                 Fakes.State state = new Fakes.State();
                 devices.add(DeviceLogEntry.withKeyReference(org.modhub.api.common.Eui64.parse("0442112233440102"),
                         DeviceType.ELECTRICITY_METER, "none"));
-                MbusKeys keys = new MbusKeys(new KeyStore(state, "a test secret of enough length".toCharArray(), new SecureRandom()));
+                org.modhub.testing.memory.MemoryDeviceKeys keys = new org.modhub.testing.memory.MemoryDeviceKeys();
                 MeterSink sink = new MeterSink("mbus", devices, metering, state, () -> events, () -> keys);
                 try (WiredPoller p = new WiredPoller(() -> CapturingTransport.serial(tty.toString(), 2400, SerialPort.EVEN_PARITY, 3000),
                         List.of(WiredPoller.Address.parse("7")), sink, Clock.systemUTC())) {

@@ -7,6 +7,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
+import org.modhub.api.keys.KeyType;
+import org.modhub.testing.memory.MemoryDeviceKeys;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.han.DeviceLogEntry;
 import org.modhub.api.han.DeviceType;
@@ -17,15 +19,14 @@ class WirelessReceiverTest {
     static final Eui64 GAS = Eui64.parse("1593123456783303");
     static final Eui64 WATER = Eui64.parse("3265133463761707");
 
-    Fakes.Devices devices = new Fakes.Devices();
+    org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
     Fakes.Metering metering = new Fakes.Metering();
     Fakes.Events events = new Fakes.Events();
     Fakes.State state = new Fakes.State();
 
     WirelessReceiver receiver() throws Exception {
-        KeyStore keys = new KeyStore(state, "a test secret of enough length".toCharArray(), new SecureRandom());
-        keys.put("gas-7", TelegramVectorsTest.hex("000102030405060708090A0B0C0D0E0F"));
-        MbusKeys mk = new MbusKeys(keys);
+        MemoryDeviceKeys mk = new MemoryDeviceKeys();
+        mk.put("gas-7", java.util.Map.of(KeyType.MBUS_AES128, TelegramVectorsTest.hex("000102030405060708090A0B0C0D0E0F")), "test");
         MeterSink sink = new MeterSink("wmbus", devices, metering, state, () -> events, () -> mk);
         return new WirelessReceiver(sink, false, Clock.fixed(Instant.parse("2026-11-22T06:00:00Z"), ZoneOffset.UTC));
     }

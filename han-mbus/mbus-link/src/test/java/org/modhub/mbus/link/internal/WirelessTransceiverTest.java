@@ -11,6 +11,8 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.modhub.api.keys.KeyType;
+import org.modhub.testing.memory.MemoryDeviceKeys;
 import org.junit.jupiter.api.io.TempDir;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.han.DeviceLogEntry;
@@ -45,15 +47,14 @@ class WirelessTransceiverTest {
             }
             Eui64 gas = Eui64.parse("1593123456783303");
             Eui64 water = Eui64.parse("3265133463761707");
-            Fakes.Devices devices = new Fakes.Devices();
+            org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
             Fakes.Metering metering = new Fakes.Metering();
             Fakes.Events events = new Fakes.Events();
             Fakes.State state = new Fakes.State();
             devices.add(DeviceLogEntry.withKeyReference(gas, DeviceType.GAS_METER, "gas-7"));
             devices.add(DeviceLogEntry.withKeyReference(water, DeviceType.WATER_METER, "none"));
-            KeyStore store = new KeyStore(state, "a test secret of enough length".toCharArray(), new SecureRandom());
-            store.put("gas-7", TelegramVectorsTest.hex("000102030405060708090A0B0C0D0E0F"));
-            MbusKeys keys = new MbusKeys(store);
+            MemoryDeviceKeys keys = new MemoryDeviceKeys();
+            keys.put("gas-7", java.util.Map.of(KeyType.MBUS_AES128, TelegramVectorsTest.hex("000102030405060708090A0B0C0D0E0F")), "test");
             MeterSink sink = new MeterSink("wmbus", devices, metering, state, () -> events, () -> keys);
             WirelessReceiver receiver = new WirelessReceiver(sink, false, Clock.systemUTC());
             connection = CapturingTransport.serial(hub.toString(), 9600, SerialPort.NO_PARITY, 500)
