@@ -70,10 +70,22 @@ final class HubProcess implements AutoCloseable {
     /** Health once no component is STARTING any more (or after 60 s). */
     String awaitSettled() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        String[] h = health();
-        while (h[1].contains("\"STARTING\"") && System.nanoTime() < deadline) {
+        String[] h = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                h = health();
+            } catch (java.net.ConnectException e) {
+                // the management endpoint (Jetty) starts once the hub is READY: wait for it to listen
+                Thread.sleep(100);
+                continue;
+            }
+            if (!h[1].contains("\"STARTING\"")) {
+                break;
+            }
             Thread.sleep(100);
-            h = health();
+        }
+        if (h == null) {
+            throw new AssertionError("the management endpoint never listened within 60 s");
         }
         return h[1];
     }
