@@ -23,6 +23,9 @@ import org.modhub.api.security.TrustStore;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.log.Logger;
 import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
@@ -49,24 +52,51 @@ public final class PkiTlsIdentity implements TlsIdentity {
         String certificateChain() default "";
     }
 
-    private final HubKeys keys;
-    private final List<X509Certificate> configured;
+    private final Logger log;
+    private final String chainFile;
+    /**
+     * The key store, once the agent has opened it (off the framework's start path): until then this
+     * identity refuses to build a context and the session retries with its backoff. A mandatory
+     * reference would leave this component unsatisfied, and the hub not READY, for as long as the key
+     * store takes to open.
+     */
+    private volatile Opened opened;
+
+    private record Opened(HubKeys keys, List<X509Certificate> configured) {
+    }
 
     @Activate
-    public PkiTlsIdentity(@Reference TrustStore trust, @Reference(service = LoggerFactory.class) Logger log,
-            Config config) {
+    public PkiTlsIdentity(@Reference(service = LoggerFactory.class) Logger log, Config config) {
+        this.log = log;
+        this.chainFile = config.certificateChain().trim();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unsetTrust")
+    void setTrust(TrustStore trust) {
         if (!(trust instanceof PkiAgent agent)) {
             // another bundle's trust store: this identity only works on this bundle's key store
-            throw new IllegalStateException("the TrustStore is not this bundle's PKI agent");
+            log.error("configuration {}: the TrustStore is not this bundle's PKI agent; no TLS identity", PID);
+            return;
         }
-        this.keys = agent.keys();
+        HubKeys keys = agent.keys();
         try {
-            this.configured = config.certificateChain().isBlank() ? List.of()
-                    : load(Path.of(config.certificateChain().trim()), keys);
+            opened = new Opened(keys, chainFile.isEmpty() ? List.of() : load(Path.of(chainFile), keys));
         } catch (IllegalArgumentException e) {
             log.error("configuration {}: field 'certificateChain': {}", PID, e.getMessage());
-            throw e;
         }
+    }
+
+    void unsetTrust(TrustStore trust) {
+        opened = null;
+    }
+
+    private Opened opened() {
+        Opened o = opened;
+        if (o == null) {
+            throw new IllegalStateException("the hub's key store is not open yet (or its certificate chain was refused)");
+        }
+        return o;
     }
 
     /** Reads the chain and checks that its first certificate is for the hub's digital-signature key. */
@@ -92,18 +122,22 @@ public final class PkiTlsIdentity implements TlsIdentity {
 
     @Override
     public Eui64 entityId() {
-        return keys.entityId();
+        return opened().keys().entityId();
     }
 
     @Override
     public List<X509Certificate> certificateChain() {
-        return configured.isEmpty() ? List.of(keys.certificate(KeyUse.DIGITAL_SIGNATURE)) : configured;
+        Opened o = opened();
+        return o.configured().isEmpty() ? List.of(o.keys().certificate(KeyUse.DIGITAL_SIGNATURE)) : o.configured();
     }
 
     @Override
     public SSLContext clientContext(List<X509Certificate> trustAnchors) throws GeneralSecurityException {
         if (trustAnchors == null || trustAnchors.isEmpty()) {
             throw new IllegalArgumentException("no trust anchor for the server's certificate");
+        }
+        if (opened == null) {
+            throw new GeneralSecurityException("the hub's key store is not open yet (or its certificate chain was refused)");
         }
         KeyStore anchors = KeyStore.getInstance("PKCS12");
         try {
@@ -118,7 +152,7 @@ public final class PkiTlsIdentity implements TlsIdentity {
         TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
         tmf.init(anchors);
         SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(new KeyManager[] {keys.tlsKeyManager(certificateChain())}, tmf.getTrustManagers(), null);
+        ctx.init(new KeyManager[] {opened().keys().tlsKeyManager(certificateChain())}, tmf.getTrustManagers(), null);
         return ctx;
     }
 }
