@@ -1,5 +1,7 @@
 package org.modhub.umi.internal;
 
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryEventLog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -49,9 +51,9 @@ class UmiLinkServiceTest {
     @TempDir
     Path dir;
     final List<String> logLines = new ArrayList<>();
-    final Fakes.Metering metering = new Fakes.Metering();
+    final MemoryMeteringStore metering = new MemoryMeteringStore();
     final MemoryStateStore state = new MemoryStateStore();
-    final Fakes.Events events = new Fakes.Events();
+    final MemoryEventLog events = new MemoryEventLog();
     final MemoryDeviceLog deviceLog = new MemoryDeviceLog();
     final MemoryDeviceKeys keys = new MemoryDeviceKeys();
     DeviceKeys bound = keys; // what SCR binds right after construction

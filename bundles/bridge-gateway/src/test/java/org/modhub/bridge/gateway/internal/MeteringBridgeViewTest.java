@@ -1,5 +1,8 @@
 package org.modhub.bridge.gateway.internal;
 
+import org.modhub.testing.memory.MemoryDeviceLog;
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryEventLog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,9 +39,9 @@ class MeteringBridgeViewTest {
     static final Eui64 IHD = Eui64.parse("00-0D-6F-00-00-00-00-31");
     static final Instant NOW = Instant.parse("2026-11-20T12:00:00Z");
 
-    final Fakes.Metering metering = new Fakes.Metering();
-    final Fakes.Devices devices = new Fakes.Devices();
-    final Fakes.Events events = new Fakes.Events();
+    final MemoryMeteringStore metering = new MemoryMeteringStore();
+    final MemoryDeviceLog devices = new MemoryDeviceLog();
+    final MemoryEventLog events = new MemoryEventLog();
     final AtomicLong nanos = new AtomicLong(1_000_000_000L);
     BridgePolicy policy;
 
@@ -130,7 +133,7 @@ class MeteringBridgeViewTest {
         assertThrows(BridgeAccessException.class, () -> v.tariffRegisters(ELEC));
         assertThrows(BridgeAccessException.class, () -> v.gasMirror(GAS));
         assertEquals(List.of(BridgeAudit.READ_REFUSED), events.codes(), "one event, the repeats are throttled");
-        assertTrue(events.logged.get(0).detail().contains("demand not granted"), events.logged.get(0).detail());
+        assertTrue(events.events.get(0).detail().contains("demand not granted"), events.events.get(0).detail());
     }
 
     @Test
@@ -183,7 +186,7 @@ class MeteringBridgeViewTest {
         // 10 s later the throttling window is over: the next refusal is logged and counts what was not
         assertThrows(BridgeAccessException.class, () -> v.currentRegisters(ELEC));
         assertEquals(List.of(BridgeAudit.RATE_LIMITED, BridgeAudit.RATE_LIMITED), events.codes());
-        assertTrue(events.logged.get(1).detail().contains("(1 more refusals not logged)"), events.logged.get(1).detail());
+        assertTrue(events.events.get(1).detail().contains("(1 more refusals not logged)"), events.events.get(1).detail());
     }
 
     @Test

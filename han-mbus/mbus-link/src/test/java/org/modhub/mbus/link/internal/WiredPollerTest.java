@@ -1,5 +1,8 @@
 package org.modhub.mbus.link.internal;
 
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryStateStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -35,9 +38,9 @@ class WiredPollerTest {
     EmulatedMeter elec;
     EmulatedMeter water;
     org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
-    Fakes.Metering metering = new Fakes.Metering();
-    Fakes.Events events = new Fakes.Events();
-    Fakes.State state = new Fakes.State();
+    MemoryMeteringStore metering = new MemoryMeteringStore();
+    MemoryEventLog events = new MemoryEventLog();
+    MemoryStateStore state = new MemoryStateStore();
     MemoryDeviceKeys keys = new MemoryDeviceKeys();
     DeviceKeys present = keys;
     MeterSink sink;

@@ -1,5 +1,8 @@
 package org.modhub.mbus.link.internal;
 
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryStateStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fazecast.jSerialComm.SerialPort;
@@ -39,9 +42,9 @@ class WiredSerialTest {
                     Thread.sleep(20);
                 }
                 org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
-                Fakes.Metering metering = new Fakes.Metering();
-                Fakes.Events events = new Fakes.Events();
-                Fakes.State state = new Fakes.State();
+                MemoryMeteringStore metering = new MemoryMeteringStore();
+                MemoryEventLog events = new MemoryEventLog();
+                MemoryStateStore state = new MemoryStateStore();
                 devices.add(DeviceLogEntry.withKeyReference(org.modhub.api.common.Eui64.parse("0442112233440102"),
                         DeviceType.ELECTRICITY_METER, "none"));
                 org.modhub.testing.memory.MemoryDeviceKeys keys = new org.modhub.testing.memory.MemoryDeviceKeys();

@@ -1,5 +1,8 @@
 package org.modhub.mbus.link.internal;
 
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryStateStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.security.SecureRandom;
@@ -20,9 +23,9 @@ class WirelessReceiverTest {
     static final Eui64 WATER = Eui64.parse("3265133463761707");
 
     org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
-    Fakes.Metering metering = new Fakes.Metering();
-    Fakes.Events events = new Fakes.Events();
-    Fakes.State state = new Fakes.State();
+    MemoryMeteringStore metering = new MemoryMeteringStore();
+    MemoryEventLog events = new MemoryEventLog();
+    MemoryStateStore state = new MemoryStateStore();
 
     WirelessReceiver receiver() throws Exception {
         MemoryDeviceKeys mk = new MemoryDeviceKeys();

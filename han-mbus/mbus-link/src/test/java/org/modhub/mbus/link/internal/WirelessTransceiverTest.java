@@ -1,5 +1,8 @@
 package org.modhub.mbus.link.internal;
 
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryStateStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fazecast.jSerialComm.SerialPort;
@@ -48,9 +51,9 @@ class WirelessTransceiverTest {
             Eui64 gas = Eui64.parse("1593123456783303");
             Eui64 water = Eui64.parse("3265133463761707");
             org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
-            Fakes.Metering metering = new Fakes.Metering();
-            Fakes.Events events = new Fakes.Events();
-            Fakes.State state = new Fakes.State();
+            MemoryMeteringStore metering = new MemoryMeteringStore();
+            MemoryEventLog events = new MemoryEventLog();
+            MemoryStateStore state = new MemoryStateStore();
             devices.add(DeviceLogEntry.withKeyReference(gas, DeviceType.GAS_METER, "gas-7"));
             devices.add(DeviceLogEntry.withKeyReference(water, DeviceType.WATER_METER, "none"));
             MemoryDeviceKeys keys = new MemoryDeviceKeys();
