@@ -1,8 +1,5 @@
 package org.modhub.gas.internal;
 
-import org.modhub.testing.memory.MemoryDeviceLog;
-import org.modhub.testing.memory.MemoryMeteringStore;
-import org.modhub.testing.memory.MemoryStateStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,6 +24,9 @@ import org.modhub.api.han.DeviceType;
 import org.modhub.api.han.UnknownDeviceException;
 import org.modhub.api.metering.ProfileSample;
 import org.modhub.api.metering.Reading;
+import org.modhub.testing.memory.MemoryDeviceLog;
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryStateStore;
 
 class GasProxyServiceTest {
     static final Eui64 GAS = Eui64.parse("00-0D-6F-00-00-00-00-47");

@@ -1,7 +1,5 @@
 package org.modhub.reports.internal;
 
-import org.modhub.testing.memory.MemoryMeteringStore;
-import org.modhub.testing.memory.MemoryStateStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,10 +21,12 @@ import org.modhub.api.han.DeviceType;
 import org.modhub.api.messaging.OutboundMessage;
 import org.modhub.api.metering.Measurands;
 import org.modhub.api.metering.ProfileCodec;
-import org.modhub.api.metering.ReadingCodec;
 import org.modhub.api.metering.ProfileSample;
 import org.modhub.api.metering.Reading;
+import org.modhub.api.metering.ReadingCodec;
 import org.modhub.api.metering.Unit;
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryStateStore;
 import org.osgi.service.log.Logger;
 
 class MeterReporterTest {

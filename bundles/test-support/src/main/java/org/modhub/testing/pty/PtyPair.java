@@ -1,5 +1,6 @@
 package org.modhub.testing.pty;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +20,16 @@ public final class PtyPair implements AutoCloseable {
         this.far = far;
         this.hub = hub;
         this.socat = socat;
+    }
+
+    /** Whether socat is on the PATH (tests that need it may assume it). */
+    public static boolean socatInstalled() {
+        for (String p : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            if (!p.isEmpty() && Files.isExecutable(Path.of(p, "socat"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public static PtyPair start(Path dir, String farName) throws IOException, InterruptedException {

@@ -1,8 +1,5 @@
 package org.modhub.bridge.gateway.internal;
 
-import org.modhub.testing.memory.MemoryDeviceLog;
-import org.modhub.testing.memory.MemoryMeteringStore;
-import org.modhub.testing.memory.MemoryEventLog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,10 +16,9 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.modhub.api.bridge.BridgeAccessException;
 import org.modhub.api.bridge.BridgeAccessException.Reason;
+import org.modhub.api.bridge.BridgeAccessException;
 import org.modhub.api.bridge.BridgeMeter;
-import org.modhub.api.bridge.DataObject;
 import org.modhub.api.bridge.MeteringBridge;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.han.DeviceLogEntry;
@@ -31,6 +27,9 @@ import org.modhub.api.metering.Measurands;
 import org.modhub.api.metering.ProfileSample;
 import org.modhub.api.metering.Reading;
 import org.modhub.api.metering.Unit;
+import org.modhub.testing.memory.MemoryDeviceLog;
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryMeteringStore;
 
 class MeteringBridgeViewTest {
     static final Eui64 ELEC = Eui64.parse("00-0D-6F-00-00-00-00-11");

@@ -1,32 +1,31 @@
 package org.modhub.mbus.link.internal;
 
-import org.modhub.testing.memory.MemoryMeteringStore;
-import org.modhub.testing.memory.MemoryEventLog;
-import org.modhub.testing.memory.MemoryStateStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import java.util.Map;
-import org.modhub.api.keys.DeviceKeys;
-import org.modhub.api.keys.KeyType;
-import org.modhub.testing.memory.MemoryDeviceKeys;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.han.DeviceLogEntry;
 import org.modhub.api.han.DeviceType;
+import org.modhub.api.keys.DeviceKeys;
+import org.modhub.api.keys.KeyType;
 import org.modhub.api.metering.ObisCode;
 import org.modhub.api.metering.Reading;
 import org.modhub.mbus.emulator.internal.EmulatedMeter;
 import org.modhub.mbus.emulator.internal.SlaveEmulator;
+import org.modhub.testing.memory.MemoryDeviceKeys;
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryStateStore;
 
 /** The real driver (jMBus over the hub's TCP transport) against the TCP M-Bus slave emulator. */
 class WiredPollerTest {

@@ -1,14 +1,10 @@
 package org.modhub.mbus.link.internal;
 
-import org.modhub.testing.memory.MemoryMeteringStore;
-import org.modhub.testing.memory.MemoryEventLog;
-import org.modhub.testing.memory.MemoryStateStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fazecast.jSerialComm.SerialPort;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +15,9 @@ import org.modhub.api.han.DeviceType;
 import org.modhub.api.metering.ObisCode;
 import org.modhub.mbus.emulator.internal.EmulatedMeter;
 import org.modhub.mbus.emulator.internal.SlaveEmulator;
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryStateStore;
 
 /**
  * The serial path: jMBus over the hub's jSerialComm transport on a pseudo-terminal that socat joins

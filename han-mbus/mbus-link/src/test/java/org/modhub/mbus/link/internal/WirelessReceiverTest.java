@@ -1,21 +1,20 @@
 package org.modhub.mbus.link.internal;
 
-import org.modhub.testing.memory.MemoryMeteringStore;
-import org.modhub.testing.memory.MemoryEventLog;
-import org.modhub.testing.memory.MemoryStateStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
-import org.modhub.api.keys.KeyType;
-import org.modhub.testing.memory.MemoryDeviceKeys;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.han.DeviceLogEntry;
 import org.modhub.api.han.DeviceType;
+import org.modhub.api.keys.KeyType;
 import org.modhub.api.metering.ObisCode;
+import org.modhub.testing.memory.MemoryDeviceKeys;
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryStateStore;
 
 /** Wireless telegrams through the receiver into the metering store (vectors: see TelegramVectorsTest). */
 class WirelessReceiverTest {
