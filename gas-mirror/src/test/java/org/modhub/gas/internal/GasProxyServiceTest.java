@@ -24,15 +24,18 @@ import org.modhub.api.han.DeviceType;
 import org.modhub.api.han.UnknownDeviceException;
 import org.modhub.api.metering.ProfileSample;
 import org.modhub.api.metering.Reading;
+import org.modhub.testing.memory.MemoryDeviceLog;
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryStateStore;
 
 class GasProxyServiceTest {
     static final Eui64 GAS = Eui64.parse("00-0D-6F-00-00-00-00-47");
     static final Eui64 ELEC = Eui64.parse("00-0D-6F-00-00-00-00-45");
     static final Instant DAY0 = Instant.parse("2026-11-01T00:00:00Z");
 
-    final Fakes.Metering metering = new Fakes.Metering();
-    final Fakes.State state = new Fakes.State();
-    final Fakes.Devices devices = new Fakes.Devices();
+    final MemoryMeteringStore metering = new MemoryMeteringStore();
+    final MemoryStateStore state = new MemoryStateStore();
+    final MemoryDeviceLog devices = new MemoryDeviceLog();
     final Fakes.MutableClock clock = new Fakes.MutableClock(DAY0);
     GasProxyService mirror;
 
@@ -57,7 +60,7 @@ class GasProxyServiceTest {
     }
 
     @BeforeEach
-    void setUp() {
+    void setUp() throws Exception {
         devices.add(DeviceLogEntry.withKeyReference(GAS, DeviceType.GAS_METER, "gsme"));
         devices.add(DeviceLogEntry.withKeyReference(ELEC, DeviceType.ELECTRICITY_METER, "esme"));
         mirror = newMirror();
@@ -115,7 +118,7 @@ class GasProxyServiceTest {
     void implausiblePushesAreRefusedAndChangeNothing() throws Exception {
         mirror.accept(push(0, 1_000));
         mirror.accept(push(1, 1_100));
-        byte[] before = state.values.values().iterator().next().clone();
+        byte[] before = state.entries(GasProxyService.NAMESPACE).values().iterator().next().clone();
         GasPush back = new GasPush(GAS, DAY0.plusSeconds(60), 1_200, -3, 0, 0);
         assertThrows(IllegalArgumentException.class, () -> mirror.accept(back)); // earlier than the last
         GasPush lower = new GasPush(GAS, clock.now.plusSeconds(600), 900, -3, 0, 0);
@@ -128,7 +131,7 @@ class GasProxyServiceTest {
         assertThrows(IllegalArgumentException.class, () -> new GasPush(GAS, clock.now, -1, 0, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> new GasPush(GAS, clock.now, 1, 0, 3_000_000, 0));
         assertEquals(1, profile().size());
-        assertTrue(java.util.Arrays.equals(before, state.values.values().iterator().next()));
+        assertTrue(java.util.Arrays.equals(before, state.entries(GasProxyService.NAMESPACE).values().iterator().next()));
         mirror.accept(push(1, 1_100)); // the same push again is harmless
         assertEquals(1, profile().size());
     }

@@ -26,7 +26,7 @@ import org.modhub.api.messaging.MalformedMessageException;
  *  v    interval length in seconds (1..86400)
  *  v    end of the first interval, seconds since 1970-01-01T00:00Z
  *  v    n, number of samples (1..100000)
- *  n×v  zigzag(raw[i] - raw[i-1]), with raw[-1] = 0
+ *  n×v  VarInts.zigzag(raw[i] - raw[i-1]), with raw[-1] = 0
  *  v    k, number of exceptions (0..n)
  *  k×   v index delta (index minus the previous exception's index, or the index for the first),
  *       v missing intervals before this sample (its end = previous end + interval × (1 + missing)),
@@ -70,9 +70,9 @@ public final class ProfileCodec {
         out.writeBytes(first.measurand().logicalName());
         out.write(first.unit().dlmsCode());
         out.write(first.scaler());
-        varint(out, intervalS);
-        varint(out, first.intervalEnd().getEpochSecond());
-        varint(out, samples.size());
+        VarInts.write(out, intervalS);
+        VarInts.write(out, first.intervalEnd().getEpochSecond());
+        VarInts.write(out, samples.size());
         ByteArrayOutputStream exceptions = new ByteArrayOutputStream();
         int exceptionCount = 0;
         int lastExceptionIndex = 0;
@@ -93,17 +93,17 @@ public final class ProfileCodec {
             long missing = step / intervalS - 1;
             int mask = ReadingFlag.toMask(s.flags());
             if (missing > 0 || mask != 0) {
-                varint(exceptions, i - lastExceptionIndex);
-                varint(exceptions, missing);
-                varint(exceptions, mask);
+                VarInts.write(exceptions, i - lastExceptionIndex);
+                VarInts.write(exceptions, missing);
+                VarInts.write(exceptions, mask);
                 lastExceptionIndex = i;
                 exceptionCount++;
             }
-            varint(out, zigzag(Math.subtractExact(s.raw(), previousRaw)));
+            VarInts.write(out, VarInts.zigzag(Math.subtractExact(s.raw(), previousRaw)));
             previousRaw = s.raw();
             previousEnd = end;
         }
-        varint(out, exceptionCount);
+        VarInts.write(out, exceptionCount);
         out.writeBytes(exceptions.toByteArray());
         return out.toByteArray();
     }
@@ -133,12 +133,12 @@ public final class ProfileCodec {
         Unit unit = Unit.fromDlms(unitCode)
                 .orElseThrow(() -> new MalformedMessageException("unknown DLMS unit code " + unitCode));
         int scaler = bytes[pos[0]++];
-        long intervalS = readVarint(bytes, pos);
+        long intervalS = VarInts.read(bytes, pos, "profile");
         if (intervalS < 1 || intervalS > 86_400) {
             throw new MalformedMessageException("interval " + intervalS + " s out of 1..86400");
         }
-        long end = readVarint(bytes, pos);
-        long n = readVarint(bytes, pos);
+        long end = VarInts.read(bytes, pos, "profile");
+        long n = VarInts.read(bytes, pos, "profile");
         if (n < 1 || n > MAX_SAMPLES) {
             throw new MalformedMessageException("sample count " + n + " out of 1.." + MAX_SAMPLES);
         }
@@ -146,13 +146,13 @@ public final class ProfileCodec {
         long previous = 0;
         for (int i = 0; i < n; i++) {
             try {
-                previous = Math.addExact(previous, unzigzag(readVarint(bytes, pos)));
+                previous = Math.addExact(previous, VarInts.unzigzag(VarInts.read(bytes, pos, "profile")));
             } catch (ArithmeticException e) {
                 throw new MalformedMessageException("sample " + i + " overflows a 64-bit value");
             }
             raw[i] = previous;
         }
-        long k = readVarint(bytes, pos);
+        long k = VarInts.read(bytes, pos, "profile");
         if (k < 0 || k > n) {
             throw new MalformedMessageException("exception count " + k + " out of 0.." + n);
         }
@@ -160,13 +160,13 @@ public final class ProfileCodec {
         int[] masks = new int[(int) n];
         long index = 0;
         for (int j = 0; j < k; j++) {
-            long delta = readVarint(bytes, pos);
+            long delta = VarInts.read(bytes, pos, "profile");
             index += delta;
             if ((j > 0 && delta == 0) || index < 0 || index >= n) {
                 throw new MalformedMessageException("exception " + j + " names sample " + index + " of " + n);
             }
-            long gap = readVarint(bytes, pos);
-            long mask = readVarint(bytes, pos);
+            long gap = VarInts.read(bytes, pos, "profile");
+            long mask = VarInts.read(bytes, pos, "profile");
             if (gap < 0 || gap > 10L * MAX_SAMPLES || mask < 0 || mask > 0xFF) {
                 throw new MalformedMessageException("exception " + j + " has gap " + gap + " and mask " + mask);
             }
@@ -190,36 +190,5 @@ public final class ProfileCodec {
             throw new MalformedMessageException("malformed profile: " + e.getMessage(), e);
         }
         return out;
-    }
-
-    static long zigzag(long v) {
-        return (v << 1) ^ (v >> 63);
-    }
-
-    static long unzigzag(long v) {
-        return (v >>> 1) ^ -(v & 1);
-    }
-
-    private static void varint(ByteArrayOutputStream out, long v) {
-        while ((v & ~0x7FL) != 0) {
-            out.write((int) ((v & 0x7F) | 0x80));
-            v >>>= 7;
-        }
-        out.write((int) v);
-    }
-
-    private static long readVarint(byte[] b, int[] pos) throws MalformedMessageException {
-        long v = 0;
-        for (int shift = 0; shift < 64; shift += 7) {
-            if (pos[0] >= b.length) {
-                throw new MalformedMessageException("profile truncated at offset " + pos[0]);
-            }
-            int x = b[pos[0]++] & 0xFF;
-            v |= (long) (x & 0x7F) << shift;
-            if ((x & 0x80) == 0) {
-                return v;
-            }
-        }
-        throw new MalformedMessageException("varint longer than 10 bytes at offset " + pos[0]);
     }
 }

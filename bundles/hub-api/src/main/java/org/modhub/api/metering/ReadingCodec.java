@@ -20,7 +20,7 @@ import org.modhub.api.messaging.MalformedMessageException;
  *  v    base instant, seconds since 1970-01-01T00:00Z (the first reading's)
  *  v    n, number of readings (1..10000)
  *  n×   6 measurand (OBIS logical name), 1 unit (DLMS/COSEM unit code), 1 scaler (signed),
- *       v zigzag(instant - base) in seconds, v zigzag(raw), v flag mask ({@link ReadingFlag#toMask})
+ *       v VarInts.zigzag(instant - base) in seconds, v VarInts.zigzag(raw), v flag mask ({@link ReadingFlag#toMask})
  * </pre>
  * v = unsigned LEB128 varint. Instants are whole seconds (sub-second parts are dropped).
  */
@@ -51,8 +51,8 @@ public final class ReadingCodec {
         ByteArrayOutputStream out = new ByteArrayOutputStream(16 + readings.size() * 14);
         out.write(FORMAT_VERSION);
         out.writeBytes(first.device().octets());
-        varint(out, base);
-        varint(out, readings.size());
+        VarInts.write(out, base);
+        VarInts.write(out, readings.size());
         for (int i = 0; i < readings.size(); i++) {
             Reading r = readings.get(i);
             if (!r.device().equals(first.device())) {
@@ -61,9 +61,9 @@ public final class ReadingCodec {
             out.writeBytes(r.measurand().logicalName());
             out.write(r.unit().dlmsCode());
             out.write(r.scaler());
-            varint(out, zigzag(Math.subtractExact(r.instant().getEpochSecond(), base)));
-            varint(out, zigzag(r.raw()));
-            varint(out, ReadingFlag.toMask(r.flags()));
+            VarInts.write(out, VarInts.zigzag(Math.subtractExact(r.instant().getEpochSecond(), base)));
+            VarInts.write(out, VarInts.zigzag(r.raw()));
+            VarInts.write(out, ReadingFlag.toMask(r.flags()));
         }
         return out.toByteArray();
     }
@@ -80,8 +80,8 @@ public final class ReadingCodec {
         System.arraycopy(bytes, 1, eui, 0, 8);
         Eui64 device = Eui64.of(eui);
         int[] pos = {9};
-        long base = varint(bytes, pos);
-        long n = varint(bytes, pos);
+        long base = VarInts.read(bytes, pos, "readings");
+        long n = VarInts.read(bytes, pos, "readings");
         if (n < 1 || n > MAX_READINGS) {
             throw new MalformedMessageException("reading count " + n + " out of 1.." + MAX_READINGS);
         }
@@ -97,9 +97,9 @@ public final class ReadingCodec {
             pos[0] += 8;
             Unit unit = Unit.fromDlms(unitCode)
                     .orElseThrow(() -> new MalformedMessageException("unknown DLMS unit code " + unitCode));
-            long dt = unzigzag(varint(bytes, pos));
-            long raw = unzigzag(varint(bytes, pos));
-            long mask = varint(bytes, pos);
+            long dt = VarInts.unzigzag(VarInts.read(bytes, pos, "readings"));
+            long raw = VarInts.unzigzag(VarInts.read(bytes, pos, "readings"));
+            long mask = VarInts.read(bytes, pos, "readings");
             if (mask > 0xFF) {
                 throw new MalformedMessageException("flag mask " + mask + " out of range");
             }
@@ -114,36 +114,5 @@ public final class ReadingCodec {
             throw new MalformedMessageException((bytes.length - pos[0]) + " bytes after the readings");
         }
         return out;
-    }
-
-    private static long zigzag(long v) {
-        return (v << 1) ^ (v >> 63);
-    }
-
-    private static long unzigzag(long v) {
-        return (v >>> 1) ^ -(v & 1);
-    }
-
-    private static void varint(ByteArrayOutputStream out, long v) {
-        while ((v & ~0x7FL) != 0) {
-            out.write((int) ((v & 0x7F) | 0x80));
-            v >>>= 7;
-        }
-        out.write((int) v);
-    }
-
-    private static long varint(byte[] b, int[] pos) throws MalformedMessageException {
-        long v = 0;
-        for (int shift = 0; shift < 64; shift += 7) {
-            if (pos[0] >= b.length) {
-                throw new MalformedMessageException("readings truncated at offset " + pos[0]);
-            }
-            int x = b[pos[0]++] & 0xFF;
-            v |= (long) (x & 0x7F) << shift;
-            if ((x & 0x80) == 0) {
-                return v;
-            }
-        }
-        throw new MalformedMessageException("varint longer than 10 bytes at offset " + pos[0]);
     }
 }

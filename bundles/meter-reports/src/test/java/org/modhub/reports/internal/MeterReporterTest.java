@@ -21,10 +21,12 @@ import org.modhub.api.han.DeviceType;
 import org.modhub.api.messaging.OutboundMessage;
 import org.modhub.api.metering.Measurands;
 import org.modhub.api.metering.ProfileCodec;
-import org.modhub.api.metering.ReadingCodec;
 import org.modhub.api.metering.ProfileSample;
 import org.modhub.api.metering.Reading;
+import org.modhub.api.metering.ReadingCodec;
 import org.modhub.api.metering.Unit;
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryStateStore;
 import org.osgi.service.log.Logger;
 
 class MeterReporterTest {
@@ -32,8 +34,8 @@ class MeterReporterTest {
     static final Eui64 GAS = Eui64.parse("00-DB-12-34-56-78-90-A1");
     static final Instant T0 = Instant.parse("2026-11-22T00:00:00Z");
 
-    Fakes.Metering metering = new Fakes.Metering();
-    Fakes.State state = new Fakes.State();
+    MemoryMeteringStore metering = new MemoryMeteringStore();
+    MemoryStateStore state = new MemoryStateStore();
     org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
     Fakes.Box outbox = new Fakes.Box();
     Instant now = T0.plus(Duration.ofHours(2));

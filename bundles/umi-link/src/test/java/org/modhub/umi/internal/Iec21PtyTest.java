@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,29 +19,24 @@ import org.modhub.api.metering.Reading;
 import org.modhub.api.metering.Unit;
 import org.modhub.emulator.umi.internal.MeterModel;
 import org.modhub.emulator.umi.internal.OpticalMeterServer;
+import org.modhub.testing.pty.PtyPair;
 
 /** Mode C readout by the real client over a socat pty pair from the emulated meter's optical port. */
 class Iec21PtyTest {
     static final Eui64 METER = Eui64.parse("00-11-22-33-44-55-66-77");
     @TempDir
     Path dir;
-    Process socat;
+    PtyPair pty;
     OpticalMeterServer meter;
     MeterModel model;
     Path hubEnd;
 
     @BeforeEach
     void start() throws Exception {
-        assumeTrue(SerialHdlcTest.socatInstalled(), "socat is not installed (apt-get install -y socat)");
-        Path meterEnd = dir.resolve("meter");
-        hubEnd = dir.resolve("hub");
-        socat = new ProcessBuilder("socat", "pty,raw,echo=0,link=" + meterEnd + ",mode=666",
-                "pty,raw,echo=0,link=" + hubEnd + ",mode=666").redirectErrorStream(true).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!(Files.exists(meterEnd) && Files.exists(hubEnd)) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertTrue(Files.exists(hubEnd), "socat made the pty pair");
+        assumeTrue(PtyPair.socatInstalled(), "socat is not installed (apt-get install -y socat)");
+        pty = PtyPair.start(dir, "meter");
+        Path meterEnd = pty.far;
+        hubEnd = pty.hub;
         model = MeterModel.standard();
         meter = new OpticalMeterServer(model, meterEnd.toString(), "12345678", "MODHUB-OPT-001", '5');
     }
@@ -53,9 +46,8 @@ class Iec21PtyTest {
         if (meter != null) {
             meter.close();
         }
-        if (socat != null) {
-            socat.destroy();
-            socat.waitFor(5, TimeUnit.SECONDS);
+        if (pty != null) {
+            pty.close();
         }
     }
 

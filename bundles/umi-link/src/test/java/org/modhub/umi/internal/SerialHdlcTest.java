@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.File;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -24,12 +21,13 @@ import org.modhub.api.metering.Reading;
 import org.modhub.emulator.umi.internal.MeterKeys;
 import org.modhub.emulator.umi.internal.MeterModel;
 import org.modhub.emulator.umi.internal.SerialMeterServer;
+import org.modhub.testing.pty.PtyPair;
 
 /** The client over HDLC on a serial line: a socat pty pair between it and the emulated meter. */
 class SerialHdlcTest {
     @TempDir
     Path dir;
-    Process socat;
+    PtyPair pty;
     SerialMeterServer meter;
 
     @AfterEach
@@ -37,33 +35,17 @@ class SerialHdlcTest {
         if (meter != null) {
             meter.close();
         }
-        if (socat != null) {
-            socat.destroy();
-            socat.waitFor(5, TimeUnit.SECONDS);
+        if (pty != null) {
+            pty.close();
         }
-    }
-
-    static boolean socatInstalled() {
-        for (String p : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(p, "socat"))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     @Test
     void hlsAssociationReadsAndClockSetOverHdlcOnAPty() throws Exception {
-        assumeTrue(socatInstalled(), "socat is not installed (apt-get install -y socat)");
-        Path meterEnd = dir.resolve("meter");
-        Path hubEnd = dir.resolve("hub");
-        socat = new ProcessBuilder("socat", "pty,raw,echo=0,link=" + meterEnd + ",mode=666",
-                "pty,raw,echo=0,link=" + hubEnd + ",mode=666").redirectErrorStream(true).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!(Files.exists(meterEnd) && Files.exists(hubEnd)) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertTrue(Files.exists(hubEnd), "socat made the pty pair");
+        assumeTrue(PtyPair.socatInstalled(), "socat is not installed (apt-get install -y socat)");
+        pty = PtyPair.start(dir, "meter");
+        Path meterEnd = pty.far;
+        Path hubEnd = pty.hub;
         MeterModel model = MeterModel.standard();
         meter = new SerialMeterServer(model, MeterKeys.hex("4D4D4D0000BC614E", UmiClientTest.EK, UmiClientTest.AK),
                 meterEnd.toString(), 115_200);

@@ -6,16 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.Optional;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -23,21 +22,24 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.modhub.api.common.Eui64;
+import org.modhub.api.han.DeviceLogEntry;
+import org.modhub.api.han.DeviceType;
 import org.modhub.api.health.HealthState;
+import org.modhub.api.keys.DeviceKeys;
 import org.modhub.api.messaging.CommandRefusedException;
 import org.modhub.api.messaging.Envelope;
 import org.modhub.api.messaging.MessageType;
-import org.modhub.api.han.DeviceLogEntry;
-import org.modhub.api.keys.DeviceKeys;
-import org.modhub.api.han.DeviceType;
 import org.modhub.api.metering.Measurands;
-import org.modhub.testing.memory.MemoryDeviceKeys;
-import org.modhub.testing.memory.MemoryDeviceLog;
-import org.modhub.testing.memory.MemoryStateStore;
 import org.modhub.emulator.umi.internal.MeterKeys;
 import org.modhub.emulator.umi.internal.MeterModel;
 import org.modhub.emulator.umi.internal.OpticalMeterServer;
 import org.modhub.emulator.umi.internal.TcpMeterServer;
+import org.modhub.testing.memory.MemoryDeviceKeys;
+import org.modhub.testing.memory.MemoryDeviceLog;
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryStateStore;
+import org.modhub.testing.pty.PtyPair;
 
 /** The link component as DS builds it, with in-memory hub-core services. */
 class UmiLinkServiceTest {
@@ -49,9 +51,9 @@ class UmiLinkServiceTest {
     @TempDir
     Path dir;
     final List<String> logLines = new ArrayList<>();
-    final Fakes.Metering metering = new Fakes.Metering();
+    final MemoryMeteringStore metering = new MemoryMeteringStore();
     final MemoryStateStore state = new MemoryStateStore();
-    final Fakes.Events events = new Fakes.Events();
+    final MemoryEventLog events = new MemoryEventLog();
     final MemoryDeviceLog deviceLog = new MemoryDeviceLog();
     final MemoryDeviceKeys keys = new MemoryDeviceKeys();
     DeviceKeys bound = keys; // what SCR binds right after construction
@@ -153,16 +155,11 @@ class UmiLinkServiceTest {
 
     @Test
     void iec62056ReadoutMeterFeedsTheStoreAndRefusesSupplyCommands() throws Exception {
-        assumeTrue(SerialHdlcTest.socatInstalled(), "socat is not installed");
-        Path meterEnd = dir.resolve("meter");
-        Path hubEnd = dir.resolve("hub");
-        Process socat = new ProcessBuilder("socat", "pty,raw,echo=0,link=" + meterEnd + ",mode=666",
-                "pty,raw,echo=0,link=" + hubEnd + ",mode=666").redirectErrorStream(true).start();
-        closeLater.add(() -> {
-            socat.destroy();
-            socat.waitFor(5, TimeUnit.SECONDS);
-        });
-        await("pty pair", () -> Files.exists(meterEnd) && Files.exists(hubEnd));
+        assumeTrue(PtyPair.socatInstalled(), "socat is not installed");
+        PtyPair pty = PtyPair.start(dir, "meter");
+        closeLater.add(pty);
+        Path meterEnd = pty.far;
+        Path hubEnd = pty.hub;
         OpticalMeterServer optical = new OpticalMeterServer(MeterModel.standard(), meterEnd.toString(), "12345678",
                 "MODHUB-OPT-001", '5');
         closeLater.add(0, optical);

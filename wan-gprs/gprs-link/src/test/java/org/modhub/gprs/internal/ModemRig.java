@@ -14,6 +14,7 @@ import org.modhub.api.event.Severity;
 import org.modhub.api.wan.LinkState;
 import org.modhub.gprs.emulator.internal.ModemEmulator;
 import org.modhub.gprs.internal.at.JSerialCommLine;
+import org.modhub.testing.pty.PtyPair;
 
 /**
  * socat pty pair + modem emulator on one end + the real driver ({@link ModemController} over
@@ -41,8 +42,8 @@ final class ModemRig implements AutoCloseable {
 
     private ModemRig(Path dir, Map<String, byte[]> state) throws Exception {
         this.state = state;
-        this.pty = PtyPair.start(dir);
-        this.modem = new ModemEmulator(pty.modem.toString());
+        this.pty = PtyPair.start(dir, "modem");
+        this.modem = new ModemEmulator(pty.far.toString());
     }
 
     /** Test settings: short poll and timeouts that still leave room on a loaded machine. */

@@ -16,10 +16,9 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.modhub.api.bridge.BridgeAccessException;
 import org.modhub.api.bridge.BridgeAccessException.Reason;
+import org.modhub.api.bridge.BridgeAccessException;
 import org.modhub.api.bridge.BridgeMeter;
-import org.modhub.api.bridge.DataObject;
 import org.modhub.api.bridge.MeteringBridge;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.han.DeviceLogEntry;
@@ -28,6 +27,9 @@ import org.modhub.api.metering.Measurands;
 import org.modhub.api.metering.ProfileSample;
 import org.modhub.api.metering.Reading;
 import org.modhub.api.metering.Unit;
+import org.modhub.testing.memory.MemoryDeviceLog;
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryMeteringStore;
 
 class MeteringBridgeViewTest {
     static final Eui64 ELEC = Eui64.parse("00-0D-6F-00-00-00-00-11");
@@ -36,9 +38,9 @@ class MeteringBridgeViewTest {
     static final Eui64 IHD = Eui64.parse("00-0D-6F-00-00-00-00-31");
     static final Instant NOW = Instant.parse("2026-11-20T12:00:00Z");
 
-    final Fakes.Metering metering = new Fakes.Metering();
-    final Fakes.Devices devices = new Fakes.Devices();
-    final Fakes.Events events = new Fakes.Events();
+    final MemoryMeteringStore metering = new MemoryMeteringStore();
+    final MemoryDeviceLog devices = new MemoryDeviceLog();
+    final MemoryEventLog events = new MemoryEventLog();
     final AtomicLong nanos = new AtomicLong(1_000_000_000L);
     BridgePolicy policy;
 
@@ -130,7 +132,7 @@ class MeteringBridgeViewTest {
         assertThrows(BridgeAccessException.class, () -> v.tariffRegisters(ELEC));
         assertThrows(BridgeAccessException.class, () -> v.gasMirror(GAS));
         assertEquals(List.of(BridgeAudit.READ_REFUSED), events.codes(), "one event, the repeats are throttled");
-        assertTrue(events.logged.get(0).detail().contains("demand not granted"), events.logged.get(0).detail());
+        assertTrue(events.events.get(0).detail().contains("demand not granted"), events.events.get(0).detail());
     }
 
     @Test
@@ -183,7 +185,7 @@ class MeteringBridgeViewTest {
         // 10 s later the throttling window is over: the next refusal is logged and counts what was not
         assertThrows(BridgeAccessException.class, () -> v.currentRegisters(ELEC));
         assertEquals(List.of(BridgeAudit.RATE_LIMITED, BridgeAudit.RATE_LIMITED), events.codes());
-        assertTrue(events.logged.get(1).detail().contains("(1 more refusals not logged)"), events.logged.get(1).detail());
+        assertTrue(events.events.get(1).detail().contains("(1 more refusals not logged)"), events.events.get(1).detail());
     }
 
     @Test

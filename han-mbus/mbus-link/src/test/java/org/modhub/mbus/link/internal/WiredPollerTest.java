@@ -5,25 +5,27 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import java.util.Map;
-import org.modhub.api.keys.DeviceKeys;
-import org.modhub.api.keys.KeyType;
-import org.modhub.testing.memory.MemoryDeviceKeys;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.han.DeviceLogEntry;
 import org.modhub.api.han.DeviceType;
+import org.modhub.api.keys.DeviceKeys;
+import org.modhub.api.keys.KeyType;
 import org.modhub.api.metering.ObisCode;
 import org.modhub.api.metering.Reading;
 import org.modhub.mbus.emulator.internal.EmulatedMeter;
 import org.modhub.mbus.emulator.internal.SlaveEmulator;
+import org.modhub.testing.memory.MemoryDeviceKeys;
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryStateStore;
 
 /** The real driver (jMBus over the hub's TCP transport) against the TCP M-Bus slave emulator. */
 class WiredPollerTest {
@@ -35,9 +37,9 @@ class WiredPollerTest {
     EmulatedMeter elec;
     EmulatedMeter water;
     org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
-    Fakes.Metering metering = new Fakes.Metering();
-    Fakes.Events events = new Fakes.Events();
-    Fakes.State state = new Fakes.State();
+    MemoryMeteringStore metering = new MemoryMeteringStore();
+    MemoryEventLog events = new MemoryEventLog();
+    MemoryStateStore state = new MemoryStateStore();
     MemoryDeviceKeys keys = new MemoryDeviceKeys();
     DeviceKeys present = keys;
     MeterSink sink;

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.fazecast.jSerialComm.SerialPort;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +15,9 @@ import org.modhub.api.han.DeviceType;
 import org.modhub.api.metering.ObisCode;
 import org.modhub.mbus.emulator.internal.EmulatedMeter;
 import org.modhub.mbus.emulator.internal.SlaveEmulator;
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryStateStore;
 
 /**
  * The serial path: jMBus over the hub's jSerialComm transport on a pseudo-terminal that socat joins
@@ -39,9 +41,9 @@ class WiredSerialTest {
                     Thread.sleep(20);
                 }
                 org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
-                Fakes.Metering metering = new Fakes.Metering();
-                Fakes.Events events = new Fakes.Events();
-                Fakes.State state = new Fakes.State();
+                MemoryMeteringStore metering = new MemoryMeteringStore();
+                MemoryEventLog events = new MemoryEventLog();
+                MemoryStateStore state = new MemoryStateStore();
                 devices.add(DeviceLogEntry.withKeyReference(org.modhub.api.common.Eui64.parse("0442112233440102"),
                         DeviceType.ELECTRICITY_METER, "none"));
                 org.modhub.testing.memory.MemoryDeviceKeys keys = new org.modhub.testing.memory.MemoryDeviceKeys();

@@ -2,17 +2,19 @@ package org.modhub.mbus.link.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
-import org.modhub.api.keys.KeyType;
-import org.modhub.testing.memory.MemoryDeviceKeys;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.han.DeviceLogEntry;
 import org.modhub.api.han.DeviceType;
+import org.modhub.api.keys.KeyType;
 import org.modhub.api.metering.ObisCode;
+import org.modhub.testing.memory.MemoryDeviceKeys;
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryStateStore;
 
 /** Wireless telegrams through the receiver into the metering store (vectors: see TelegramVectorsTest). */
 class WirelessReceiverTest {
@@ -20,9 +22,9 @@ class WirelessReceiverTest {
     static final Eui64 WATER = Eui64.parse("3265133463761707");
 
     org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
-    Fakes.Metering metering = new Fakes.Metering();
-    Fakes.Events events = new Fakes.Events();
-    Fakes.State state = new Fakes.State();
+    MemoryMeteringStore metering = new MemoryMeteringStore();
+    MemoryEventLog events = new MemoryEventLog();
+    MemoryStateStore state = new MemoryStateStore();
 
     WirelessReceiver receiver() throws Exception {
         MemoryDeviceKeys mk = new MemoryDeviceKeys();

@@ -5,21 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.fazecast.jSerialComm.SerialPort;
 import java.io.FileOutputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.modhub.api.keys.KeyType;
-import org.modhub.testing.memory.MemoryDeviceKeys;
 import org.junit.jupiter.api.io.TempDir;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.han.DeviceLogEntry;
 import org.modhub.api.han.DeviceType;
+import org.modhub.api.keys.KeyType;
 import org.modhub.api.metering.ObisCode;
-import org.openmuc.jmbus.wireless.WMBusConnection;
+import org.modhub.testing.memory.MemoryDeviceKeys;
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryMeteringStore;
+import org.modhub.testing.memory.MemoryStateStore;
+import org.modhub.testing.pty.PtyPair;
 import org.openmuc.jmbus.wireless.WMBusConnection.WMBusManufacturer;
+import org.openmuc.jmbus.wireless.WMBusConnection;
 import org.openmuc.jmbus.wireless.WMBusMode;
 
 /**
@@ -31,26 +33,17 @@ import org.openmuc.jmbus.wireless.WMBusMode;
 class WirelessTransceiverTest {
     @Test
     void telegramsFromAnAmberTransceiverReachTheMeteringStore(@TempDir Path dir) throws Exception {
-        Path radio = dir.resolve("radio");
-        Path hub = dir.resolve("hub");
-        Process socat = new ProcessBuilder("socat", "pty,raw,echo=0,link=" + radio + ",mode=666",
-                "pty,raw,echo=0,link=" + hub + ",mode=666").redirectErrorStream(true).redirectOutput(dir.resolve("socat.log").toFile())
-                .start();
+        PtyPair pty = PtyPair.start(dir, "radio");
+        Path radio = pty.far;
+        Path hub = pty.hub;
         WMBusConnection connection = null;
         try {
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!(Files.exists(radio) && Files.exists(hub))) {
-                if (!socat.isAlive() || System.nanoTime() > end) {
-                    throw new AssertionError("socat made no ptys: " + Files.readString(dir.resolve("socat.log")));
-                }
-                Thread.sleep(20);
-            }
             Eui64 gas = Eui64.parse("1593123456783303");
             Eui64 water = Eui64.parse("3265133463761707");
             org.modhub.testing.memory.MemoryDeviceLog devices = new org.modhub.testing.memory.MemoryDeviceLog();
-            Fakes.Metering metering = new Fakes.Metering();
-            Fakes.Events events = new Fakes.Events();
-            Fakes.State state = new Fakes.State();
+            MemoryMeteringStore metering = new MemoryMeteringStore();
+            MemoryEventLog events = new MemoryEventLog();
+            MemoryStateStore state = new MemoryStateStore();
             devices.add(DeviceLogEntry.withKeyReference(gas, DeviceType.GAS_METER, "gas-7"));
             devices.add(DeviceLogEntry.withKeyReference(water, DeviceType.WATER_METER, "none"));
             MemoryDeviceKeys keys = new MemoryDeviceKeys();
@@ -86,10 +79,7 @@ class WirelessTransceiverTest {
             if (connection != null) {
                 connection.close();
             }
-            socat.destroy();
-            if (!socat.waitFor(5, TimeUnit.SECONDS)) {
-                socat.destroyForcibly();
-            }
+            pty.close();
         }
     }
 }
