@@ -562,13 +562,12 @@ final class Coordinator implements HanNetwork, HanDisplays, GasMeterRecovery {
     /** A sleepy device was heard: it is awake now, so what waits for it goes out. */
     private void flush(Device d) {
         Deque<Pending> q = sleepyQueue.get(d.id);
-        if (q == null) {
-            return;
-        }
         List<Pending> out = new ArrayList<>();
-        synchronized (q) {
-            out.addAll(q);
-            q.clear();
+        if (q != null) {
+            synchronized (q) {
+                out.addAll(q);
+                q.clear();
+            }
         }
         if (!out.isEmpty()) {
             worker.execute(() -> out.forEach(p -> deliver(d, p)));

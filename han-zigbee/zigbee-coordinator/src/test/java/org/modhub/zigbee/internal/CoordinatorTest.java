@@ -311,7 +311,7 @@ class CoordinatorTest {
             try {
                 hub.send(Eui64.of(ESME), p, Duration.ofMinutes(1)).toCompletableFuture().get(60, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
-                throw new AssertionError("DEBUG len=" + p.length + " reassembled=" + air.reassembledMessages() + " hostEx="
+                throw new AssertionError("diagnostics: len=" + p.length + " reassembled=" + air.reassembledMessages() + " hostEx="
                         + air.hostExceptions() + " tunnelled=" + esme.tunnelled().size() + " frames=" + esme.framesReceived()
                         + " events=" + events.events.stream().map(x -> x.code() + ":" + x.detail()).toList(), e);
             }
@@ -395,7 +395,7 @@ class CoordinatorTest {
         try {
             await("formatting read", () -> gsme.framesReceived() > 0);
         } catch (AssertionError e) {
-            throw new AssertionError("DEBUG wakeUps=" + gsme.wakeUps() + " hostEx=" + air.hostExceptions() + " history="
+            throw new AssertionError("diagnostics: wakeUps=" + gsme.wakeUps() + " hostEx=" + air.hostExceptions() + " history="
                     + gsme.history().size() + " awake=" + gsme.isAwake() + " events="
                     + events.events.stream().map(x -> x.code() + ":" + x.detail()).toList(), e);
         }
@@ -419,7 +419,13 @@ class CoordinatorTest {
                 .filter(r -> r.capturedAt().toEpochMilli() / halfHour * halfHour == sixth).isPresent());
         Instant from = Instant.ofEpochMilli(start + 2 * halfHour);
         Instant to = Instant.ofEpochMilli(start + 6 * halfHour + 1);
-        await("gap filled", () -> mirror.halfHourly(meter, from, to).size() == 5);
+        try {
+            await("gap filled", () -> mirror.halfHourly(meter, from, to).size() == 5);
+        } catch (AssertionError e) {
+            throw new AssertionError("diagnostics: samples=" + mirror.halfHourly(meter, from, to) + " history="
+                    + gsme.history().stream().map(h -> Instant.ofEpochSecond(h[0]) + "=" + h[1]).toList() + " events="
+                    + events.events.stream().map(x -> x.code() + ":" + x.detail()).toList(), e);
+        }
         java.util.List<org.modhub.api.metering.ProfileSample> samples = mirror.halfHourly(meter, from, to);
         for (int i = 0; i < samples.size(); i++) {
             var s = samples.get(i);
