@@ -122,6 +122,12 @@ class ZigBeeCoordinatorTest {
         byte[] payload = {0x11, 0x22, 0x33, 0x44};
         Instant acked = han.send(ESME, payload, Duration.ofMinutes(1)).toCompletableFuture().get(60, TimeUnit.SECONDS);
         assertTrue(!acked.isBefore(started));
+        // longer than one APS frame: the library fragments it, the emulated radio reassembles it
+        byte[] large = new byte[400];
+        new java.util.Random(400).nextBytes(large);
+        han.send(ESME, large, Duration.ofMinutes(1)).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        // the network serves the gas mirror's gap recovery
+        assertTrue(service(org.modhub.api.gas.GasMeterRecovery.class) != null, "GasMeterRecovery registered");
         // for the sleepy gas meter the payload waits for its next wake-up (every 2 s here)
         han.send(GSME, payload, Duration.ofMinutes(1)).toCompletableFuture().get(60, TimeUnit.SECONDS);
 

@@ -130,11 +130,11 @@ public class GasProxyService implements GasProxy {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void addRecovery(GasMeterRecovery recovery) {
+    public void addRecovery(GasMeterRecovery recovery) {
         recoveries.add(recovery);
     }
 
-    void removeRecovery(GasMeterRecovery recovery) {
+    public void removeRecovery(GasMeterRecovery recovery) {
         recoveries.remove(recovery);
     }
 

@@ -174,6 +174,27 @@ final class ZclFrame {
         return ids;
     }
 
+    /** Reads little-endian unsigned fields of a command payload; a short payload is malformed. */
+    static final class Reader {
+        private final int[] p;
+        private int off;
+
+        Reader(int[] p, int off) {
+            this.p = p;
+            this.off = off;
+        }
+
+        long uint(int octets) throws MalformedZclFrameException {
+            need(p, off, octets);
+            long v = 0;
+            for (int i = octets - 1; i >= 0; i--) {
+                v = v << 8 | (p[off + i] & 0xFF);
+            }
+            off += octets;
+            return v;
+        }
+    }
+
     /** Writes little-endian octets. */
     static final class Writer {
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();

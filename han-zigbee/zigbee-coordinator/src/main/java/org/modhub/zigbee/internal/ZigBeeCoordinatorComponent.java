@@ -21,6 +21,7 @@ import org.modhub.api.gas.GasProxy;
 import org.modhub.api.han.DeviceLog;
 import org.modhub.api.han.DisplayPrice;
 import org.modhub.api.han.HanDevice;
+import org.modhub.api.gas.GasMeterRecovery;
 import org.modhub.api.han.HanDisplays;
 import org.modhub.api.han.HanNetwork;
 import org.modhub.api.han.HanNetworkState;
@@ -50,7 +51,7 @@ import org.osgi.service.metatype.annotations.Option;
  * The ZigBee coordinator as a DS component: picks the dongle driver by configuration (or, with
  * {@code dongle=auto}, a {@link ZigBeeTransportTransmit} service such as the network emulator), and
  * starts the network on the coordinator's own thread, never on the activation path. Without a dongle
- * it is idle and healthy. Registers {@link HanNetwork} and {@link HanDisplays} (technology
+ * it is idle and healthy. Registers {@link HanNetwork}, {@link HanDisplays} and {@link GasMeterRecovery} (technology
  * {@value Coordinator#TECHNOLOGY_NAME}) while a coordinator runs, and a {@link HealthContributor} always.
  */
 @Component(service = {HealthContributor.class, ZigBeeCoordinatorComponent.class}, immediate = true,
@@ -215,8 +216,8 @@ public class ZigBeeCoordinatorComponent implements HealthContributor {
         coordinatorTransport = transport;
         Hashtable<String, Object> props = new Hashtable<>();
         props.put(HanNetwork.TECHNOLOGY, Coordinator.TECHNOLOGY_NAME);
-        registration = context.registerService(new String[] {HanNetwork.class.getName(), HanDisplays.class.getName()},
-                c, props);
+        registration = context.registerService(new String[] {HanNetwork.class.getName(), HanDisplays.class.getName(),
+            GasMeterRecovery.class.getName()}, c, props);
         c.formOrRestore();
     }
 

@@ -47,6 +47,7 @@ class CoordinatorTest {
     final Fakes.Metering metering = new Fakes.Metering();
     final Fakes.Events events = new Fakes.Events();
     final Fakes.Gas gas = new Fakes.Gas();
+    volatile org.modhub.api.gas.GasProxy gasProxy = gas;
     EmulatedNetwork air;
     Coordinator hub;
     ElectricityMeter esme;
@@ -82,7 +83,7 @@ class CoordinatorTest {
 
     Coordinator start(Duration expiryCheck) throws Exception {
         Coordinator c = new Coordinator(air, new Coordinator.Settings(15, Duration.ofHours(24), 2, expiryCheck), deviceLog,
-                state, metering, () -> events, () -> gas, Fakes.logger(), Clock.systemUTC());
+                state, metering, () -> events, () -> gasProxy, Fakes.logger(), Clock.systemUTC());
         assertEquals(HanNetworkState.UP, c.formOrRestore().toCompletableFuture().get(30, TimeUnit.SECONDS), c.reason());
         return c;
     }
@@ -208,7 +209,7 @@ class CoordinatorTest {
     void tunnelCarriesHeadEndPayloadsUnchanged() throws Exception {
         hub = start(Duration.ofSeconds(1));
         commission(esme, DeviceType.ELECTRICITY_METER);
-        byte[] a = new byte[60]; // one APS frame: the emulator does not reassemble APS fragments
+        byte[] a = new byte[60]; // one APS frame
         for (int i = 0; i < a.length; i++) {
             a[i] = (byte) (i * 13);
         }
@@ -294,5 +295,146 @@ class CoordinatorTest {
         esme.startReporting(200);
         await("readings after the bad frames",
                 () -> metering.latest(Eui64.of(ESME), Measurands.ACTIVE_ENERGY_IMPORT).isPresent());
+    }
+
+    @Test
+    void tunnelCarriesPayloadsLongerThanOneApsFrameInFragments() throws Exception {
+        hub = start(Duration.ofSeconds(1));
+        commission(esme, DeviceType.ELECTRICITY_METER);
+        byte[] big = new byte[400]; // 405-octet ZCL frame: six APS fragments of at most 78 octets
+        new java.util.Random(4).nextBytes(big);
+        byte[] exact = new byte[73]; // 78-octet ZCL frame: still one APS frame
+        new java.util.Random(5).nextBytes(exact);
+        byte[] one = new byte[74]; // 79 octets: two fragments
+        new java.util.Random(6).nextBytes(one);
+        for (byte[] p : java.util.List.of(big, exact, one)) {
+            try {
+                hub.send(Eui64.of(ESME), p, Duration.ofMinutes(1)).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                throw new AssertionError("diagnostics: len=" + p.length + " reassembled=" + air.reassembledMessages() + " hostEx="
+                        + air.hostExceptions() + " tunnelled=" + esme.tunnelled().size() + " frames=" + esme.framesReceived()
+                        + " events=" + events.events.stream().map(x -> x.code() + ":" + x.detail()).toList(), e);
+            }
+        }
+        assertEquals(3, esme.tunnelled().size());
+        assertArrayEquals(big, esme.tunnelled().get(0));
+        assertArrayEquals(exact, esme.tunnelled().get(1));
+        assertArrayEquals(one, esme.tunnelled().get(2));
+        assertEquals(2, air.reassembledMessages(), "the 400- and 74-octet payloads went in fragments");
+    }
+
+    @Test
+    void sleepyQueueSurvivesARestartAndStillExpires() throws Exception {
+        hub = start(Duration.ofMillis(50));
+        commission(gsme, DeviceType.GAS_METER);
+        gsme.sleep();
+        byte[] kept = {4, 5, 6, 7};
+        byte[] expiring = {1, 1};
+        CompletableFuture<Instant> first = hub.send(Eui64.of(GSME), kept, Duration.ofHours(24)).toCompletableFuture();
+        hub.send(Eui64.of(GSME), expiring, Duration.ofSeconds(3));
+        assertEquals(2, hub.queuedForSleepy());
+        assertEquals(2, state.values.keySet().stream().filter(k -> k.contains("|" + Coordinator.SLEEPY_PREFIX)).count(),
+                "both messages are in the state store");
+        hub.shutdown();
+        assertTrue(first.isCompletedExceptionally(), "this run's caller is told it will not hear the outcome");
+
+        hub = start(Duration.ofMillis(50));
+        assertEquals(1, events.count("SLEEPY_QUEUE_RESTORED"));
+        await("the short-lived message expires after the restart", () -> events.count("SLEEPY_MESSAGE_EXPIRED") == 1);
+        assertEquals(1, hub.queuedForSleepy());
+        assertEquals(0, gsme.tunnelled().size(), "nothing reached the sleeping meter");
+
+        gsme.wakeUp();
+        await("the kept message delivered at the wake-up", () -> gsme.tunnelled().size() == 1);
+        assertArrayEquals(kept, gsme.tunnelled().get(0));
+        await("delivery logged", () -> events.count("SLEEPY_MESSAGE_DELIVERED") == 1);
+        assertEquals(0, hub.queuedForSleepy());
+        assertEquals(0, state.values.keySet().stream().filter(k -> k.contains("|" + Coordinator.SLEEPY_PREFIX)).count(),
+                "nothing left in the state store");
+        assertEquals(1, gsme.tunnelled().size(), "the expired message was never sent");
+    }
+
+    static org.modhub.gas.internal.GasProxyService.Config mirrorConfig() {
+        return new org.modhub.gas.internal.GasProxyService.Config() {
+            @Override
+            public Class<? extends java.lang.annotation.Annotation> annotationType() {
+                return org.modhub.gas.internal.GasProxyService.Config.class;
+            }
+
+            @Override
+            public int staleAfterMinutes() {
+                return 65;
+            }
+
+            @Override
+            public int maxRecoveryDays() {
+                return 31;
+            }
+
+            @Override
+            public int maxClockAheadSeconds() {
+                return 300;
+            }
+        };
+    }
+
+    @Test
+    void gapInTheRealMirrorIsFilledFromTheMeterAfterItWasUnreachable() throws Exception {
+        org.modhub.gas.internal.GasProxyService mirror = new org.modhub.gas.internal.GasProxyService(metering, state,
+                deviceLog, Fakes.logger(), mirrorConfig());
+        gasProxy = mirror;
+        hub = start(Duration.ofSeconds(1));
+        mirror.addRecovery(hub);
+        commission(gsme, DeviceType.GAS_METER);
+        gsme.sleep();
+        // the meter's clock six hours back, one minute past a half hour, half an hour further at each wake-up
+        long halfHour = Duration.ofMinutes(30).toMillis();
+        long start = (System.currentTimeMillis() - Duration.ofHours(6).toMillis()) / halfHour * halfHour;
+        gsme.setClock(Instant.ofEpochMilli(start + 60_000), Duration.ofMinutes(30));
+        gsme.wakeUp(); // at start: the hub learns the meter's formatting
+        try {
+            await("formatting read", () -> gsme.framesReceived() > 0);
+        } catch (AssertionError e) {
+            throw new AssertionError("diagnostics: wakeUps=" + gsme.wakeUps() + " hostEx=" + air.hostExceptions() + " history="
+                    + gsme.history().size() + " awake=" + gsme.isAwake() + " events="
+                    + events.events.stream().map(x -> x.code() + ":" + x.detail()).toList(), e);
+        }
+        await("gas meter asleep", () -> !gsme.isAwake());
+        Eui64 meter = Eui64.of(GSME);
+        for (int k = 1; k <= 2; k++) { // start + 30, + 60 min reach the mirror
+            gsme.wakeUp();
+            long boundary = start + k * halfHour;
+            await("push " + k + " in the mirror", () -> mirror.read(meter)
+                    .filter(r -> r.capturedAt().toEpochMilli() / halfHour * halfHour == boundary).isPresent());
+        }
+        gsme.setInRange(false); // the HAN is down for an hour and a half: three captures never reach the hub
+        for (int k = 3; k <= 5; k++) {
+            gsme.wakeUp();
+        }
+        gsme.setInRange(true);
+        int sleepingBefore = air.framesToSleepingDevice();
+        gsme.wakeUp(); // start + 3 h: the mirror sees the gap and asks the meter while it is awake
+        long sixth = start + 6 * halfHour;
+        await("push 6 in the mirror", () -> mirror.read(meter)
+                .filter(r -> r.capturedAt().toEpochMilli() / halfHour * halfHour == sixth).isPresent());
+        Instant from = Instant.ofEpochMilli(start + 2 * halfHour);
+        Instant to = Instant.ofEpochMilli(start + 6 * halfHour + 1);
+        try {
+            await("gap filled", () -> mirror.halfHourly(meter, from, to).size() == 5);
+        } catch (AssertionError e) {
+            throw new AssertionError("diagnostics: samples=" + mirror.halfHourly(meter, from, to) + " history="
+                    + gsme.history().stream().map(h -> Instant.ofEpochSecond(h[0]) + "=" + h[1]).toList() + " events="
+                    + events.events.stream().map(x -> x.code() + ":" + x.detail()).toList(), e);
+        }
+        java.util.List<org.modhub.api.metering.ProfileSample> samples = mirror.halfHourly(meter, from, to);
+        for (int i = 0; i < samples.size(); i++) {
+            var s = samples.get(i);
+            assertEquals(Instant.ofEpochMilli(start + (2 + i) * halfHour), s.intervalEnd());
+            assertEquals(0, BigDecimal.valueOf(s.raw()).scaleByPowerOfTen(s.scaler()).compareTo(new BigDecimal("0.037")),
+                    "37 litres each half hour: " + s);
+        }
+        assertEquals(1, events.count("GAS_RECOVERY_QUEUED"));
+        assertEquals(1, events.count("GAS_RECOVERY_ANSWERED"));
+        assertEquals(sleepingBefore, air.framesToSleepingDevice(), "recovery never tried a sleeping meter");
     }
 }

@@ -68,8 +68,11 @@ final class Fakes {
             readings.addAll(rs);
         }
 
+        final List<ProfileSample> samples = new CopyOnWriteArrayList<>();
+
         @Override
         public void recordProfile(Collection<ProfileSample> samples) {
+            this.samples.addAll(samples);
         }
 
         @Override
@@ -90,7 +93,9 @@ final class Fakes {
 
         @Override
         public List<ProfileSample> profile(ReadingQuery query) {
-            return List.of();
+            return samples.stream().filter(p -> p.device().equals(query.device()) && p.measurand().equals(query.measurand())
+                    && !p.intervalEnd().isBefore(query.from()) && p.intervalEnd().isBefore(query.to()))
+                    .sorted(java.util.Comparator.comparing(ProfileSample::intervalEnd)).limit(query.limit()).toList();
         }
     }
 

@@ -30,6 +30,8 @@ public abstract class EmulatedDevice {
     volatile EmulatedNetwork network;
     volatile int nwk = -1;
     volatile boolean joined;
+    /** Whether the device's radio reaches the hub (false: an outage of the HAN link, the device keeps running). */
+    volatile boolean inRange = true;
     /** ZCL frames that reached the device. */
     final AtomicInteger framesReceived = new AtomicInteger();
 
@@ -79,6 +81,20 @@ public abstract class EmulatedDevice {
         return true;
     }
 
+    /** Moves the device out of (false) or back into (true) the hub's radio range. */
+    public void setInRange(boolean inRange) {
+        EmulatedNetwork n = network;
+        if (n == null) {
+            this.inRange = inRange;
+        } else {
+            n.radio(() -> this.inRange = inRange); // in order with the device's other radio events
+        }
+    }
+
+    public boolean isInRange() {
+        return inRange;
+    }
+
     public int framesReceived() {
         return framesReceived.get();
     }
@@ -97,7 +113,7 @@ public abstract class EmulatedDevice {
     /** Sends a ZCL frame to the hub. */
     protected void sendZcl(int cluster, int hubEndpoint, int[] zclFrame) {
         EmulatedNetwork n = network;
-        if (n == null || !joined) {
+        if (n == null || !joined || !inRange) {
             return;
         }
         ZigBeeApsFrame aps = frame(cluster, PROFILE_SE, endpoint, hubEndpoint);

@@ -17,6 +17,7 @@ import com.zsmartsystems.zigbee.ZigBeeNodeStatus;
 import com.zsmartsystems.zigbee.ZigBeeNwkAddressMode;
 import com.zsmartsystems.zigbee.ZigBeeStatus;
 import com.zsmartsystems.zigbee.aps.ZigBeeApsFrame;
+import com.zsmartsystems.zigbee.aps.ZigBeeApsFrameFragment;
 import com.zsmartsystems.zigbee.security.MmoHash;
 import com.zsmartsystems.zigbee.security.ZigBeeKey;
 import com.zsmartsystems.zigbee.transport.TransportConfig;
@@ -64,6 +65,14 @@ public final class EmulatedNetwork implements ZigBeeTransportTransmit {
     private final AtomicInteger refusedByTrustCentre = new AtomicInteger();
     private final AtomicInteger framesToSleepingDevice = new AtomicInteger();
     private final AtomicInteger hostExceptions = new AtomicInteger();
+    /** APS fragments being reassembled: (destination, APS counter) → octets so far and the next expected block. */
+    private final Map<Long, Reassembly> reassembly = new ConcurrentHashMap<>();
+    private final AtomicInteger reassembled = new AtomicInteger();
+
+    private static final class Reassembly {
+        final java.io.ByteArrayOutputStream octets = new java.io.ByteArrayOutputStream();
+        int next;
+    }
     private volatile boolean online;
     /** The coordinator's own node, as it answers ZDO requests addressed to it (NWK 0x0000). */
     private final EmulatedDevice self;
@@ -213,6 +222,11 @@ public final class EmulatedNetwork implements ZigBeeTransportTransmit {
         return hostExceptions.get();
     }
 
+    /** Messages the devices received in more than one APS fragment and reassembled. */
+    public int reassembledMessages() {
+        return reassembled.get();
+    }
+
     public boolean isFormed() {
         return formed;
     }
@@ -329,18 +343,48 @@ public final class EmulatedNetwork implements ZigBeeTransportTransmit {
                 h.receiveCommandState(msgTag, ZigBeeTransportProgressState.TX_NAK);
                 return;
             }
-            if (!d.isAwake()) {
-                if (aps.getProfile() != 0) {
+            if (!d.isAwake() || !d.inRange) {
+                if (aps.getProfile() != 0 && !d.isAwake()) {
                     framesToSleepingDevice.incrementAndGet();
                 }
                 h.receiveCommandState(msgTag, ZigBeeTransportProgressState.TX_NAK);
                 return;
             }
         }
+        int[] payload = aps.getPayload();
+        boolean last = true;
+        if (aps instanceof ZigBeeApsFrameFragment fragment && fragment.getFragmentTotal() > 1) {
+            // APS fragmentation (extended header): blocks arrive one by one, each acknowledged; the
+            // message reaches the device's application only when its last block is in
+            long key = (long) dst << 8 | (aps.getApsCounter() & 0xFF);
+            int n = fragment.getFragmentNumber();
+            Reassembly ra = n == 0 ? new Reassembly() : reassembly.get(key);
+            if (ra == null || ra.next != n) {
+                reassembly.remove(key); // out of order or a lost first block: the message is dropped
+                h.receiveCommandState(msgTag, ZigBeeTransportProgressState.RX_NAK);
+                return;
+            }
+            reassembly.put(key, ra);
+            int[] block = aps.getPayload();
+            for (int b : block) {
+                ra.octets.write(b);
+            }
+            ra.next = n + 1;
+            last = n + 1 == fragment.getFragmentTotal();
+            if (last) {
+                reassembly.remove(key);
+                reassembled.incrementAndGet();
+                payload = toInts(ra.octets.toByteArray());
+            }
+        }
         h.receiveCommandState(msgTag, ZigBeeTransportProgressState.TX_ACK);
         if (aps.getAckRequest()) {
             later(1, () -> h.receiveCommandState(msgTag, ZigBeeTransportProgressState.RX_ACK));
         }
+        if (!last) {
+            return;
+        }
+        int[] message = payload;
         later(2, () -> {
             if (dst == 0) {
                 if (aps.getProfile() == 0) {
@@ -353,7 +397,7 @@ public final class EmulatedNetwork implements ZigBeeTransportTransmit {
                 return;
             }
             d.framesReceived.incrementAndGet();
-            Frames.Reader r = new Frames.Reader(aps.getPayload());
+            Frames.Reader r = new Frames.Reader(message);
             Zcl.Header header = Zcl.readHeader(r);
             if (!header.clusterSpecific() && header.command() == Zcl.DEFAULT_RESPONSE) {
                 return; // never answered
