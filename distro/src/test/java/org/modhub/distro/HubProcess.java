@@ -23,13 +23,19 @@ final class HubProcess implements AutoCloseable {
     final int port;
 
     HubProcess(String variant, Path data) throws IOException {
+        this(variant, data, "");
+    }
+
+    /** {@code javaOpts} are appended to MODHUB_JAVA_OPTS (a later -D of the same name wins). */
+    HubProcess(String variant, Path data, String javaOpts) throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
         ProcessBuilder pb = new ProcessBuilder(ROOT.resolve("distro/run").toString(), "--no-build", "--variant", variant,
                 "--data", data.toString()).redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        pb.environment().put("MODHUB_JAVA_OPTS", "-Dmodhub.management.port=" + port + " -Dmodhub.hub.id=00-DB-12-34-56-78-90-A5");
+        pb.environment().put("MODHUB_JAVA_OPTS", "-Dmodhub.management.port=" + port + " -Dmodhub.hub.id=00-DB-12-34-56-78-90-A5 "
+                + javaOpts);
         process = pb.start();
         Thread reader = new Thread(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
