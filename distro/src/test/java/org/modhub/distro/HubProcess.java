@@ -76,12 +76,26 @@ final class HubProcess implements AutoCloseable {
     /** Health once no component is STARTING any more (or after 60 s). */
     String awaitSettled() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        String[] h = health();
+        String[] h = healthOnceListening(deadline);
         while (h[1].contains("\"STARTING\"") && System.nanoTime() < deadline) {
             Thread.sleep(100);
             h = health();
         }
         return h[1];
+    }
+
+    /** The management endpoint starts its HTTP server on its own thread after READY: wait for it to listen. */
+    private String[] healthOnceListening(long deadline) throws Exception {
+        while (true) {
+            try {
+                return health();
+            } catch (java.net.ConnectException e) {
+                if (System.nanoTime() > deadline || !process.isAlive()) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
     }
 
     void stop() throws InterruptedException {

@@ -19,7 +19,9 @@ import org.modhub.api.metering.ReadingQuery;
  * "Meter reads working" for the OTA health check. Before an apply it notes, for every meter in the
  * device log and every main measurand, the newest reading in the metering store; a meter counts as
  * <em>being read</em> when at least two of its readings fall within the health window before the apply
- * (its link delivers readings at least that often, so a new one must arrive within the window). After
+ * (its link delivers readings at least that often, so a new one must arrive within the window) and the
+ * newest is at most two of those intervals old (the link still keeps its cadence; a link that stopped
+ * before the update is not the update's fault). After
  * the apply the check passes when the metering store answers and, if any meter was being read, at
  * least one of those meters has a reading newer than before the apply. A hub whose meters are read
  * less often than the window (or that has none) is judged by the store answering only.
@@ -54,10 +56,17 @@ final class MeterReads {
                     break;
                 }
                 for (ObisCode m : MEASURANDS) {
-                    List<Reading> recent = store.readings(new ReadingQuery(e.device(), m, now.minus(window),
-                            now.plusSeconds(1), 2));
-                    if (recent.size() >= 2) {
-                        store.latest(e.device(), m).ifPresent(r -> active.put(new Key(e.device(), m), r.instant()));
+                    List<Instant> recent = store.readings(new ReadingQuery(e.device(), m, now.minus(window),
+                            now.plusSeconds(1), 1000)).stream().map(Reading::instant).sorted().toList();
+                    if (recent.size() < 2) {
+                        continue;
+                    }
+                    Instant last = recent.get(recent.size() - 1);
+                    Duration cadence = Duration.between(recent.get(recent.size() - 2), last);
+                    // still keeping its cadence: the newest reading is not older than two intervals (+2 s)
+                    if (!cadence.isZero()
+                            && Duration.between(last, now).compareTo(cadence.multipliedBy(2).plusSeconds(2)) <= 0) {
+                        active.put(new Key(e.device(), m), last);
                     }
                 }
             }

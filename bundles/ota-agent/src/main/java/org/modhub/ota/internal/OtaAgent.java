@@ -704,6 +704,8 @@ public final class OtaAgent implements CloudRequestHandler, HealthContributor {
         boolean he = sessions.stream().anyMatch(HeadEndSession::isConnected);
         MeterReads.Before meters = config.requireMeterReads()
                 ? MeterReads.snapshot(meteringStore, deviceLog, window(), Instant.now()) : MeterReads.Before.NONE;
+        log.info("OTA health check baseline: " + up.size() + " components UP, head end "
+                + (he ? "connected" : "not connected") + ", " + meters.active().size() + " meter register(s) being read");
         return new Snapshot(up, he, meters);
     }
 

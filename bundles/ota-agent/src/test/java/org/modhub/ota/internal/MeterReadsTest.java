@@ -136,6 +136,19 @@ class MeterReadsTest {
     }
 
     @Test
+    void aLinkThatStoppedBeforeTheApplyIsNotRequiredToRead() {
+        Store store = new Store();
+        Instant now = Instant.now();
+        // read every 5 s until 40 s ago, then nothing
+        store.record(List.of(energy(now.minusSeconds(50), 1000), energy(now.minusSeconds(45), 1001),
+                energy(now.minusSeconds(40), 1002)));
+        assertTrue(MeterReads.snapshot(store, log(), WINDOW, now).active().isEmpty());
+        // read every 5 s up to 6 s ago: still active
+        store.record(List.of(energy(now.minusSeconds(11), 1003), energy(now.minusSeconds(6), 1004)));
+        assertEquals(1, MeterReads.snapshot(store, log(), WINDOW, now).active().size());
+    }
+
+    @Test
     void aStoreThatIsGoneFailsOnlyIfMetersWereBeingRead() {
         Store store = new Store();
         Instant now = Instant.now();
