@@ -137,7 +137,6 @@ class HubctlIT {
                 assertEquals(0, packages.exit(), packages.out());
                 assertTrue(packages.out().lines().anyMatch(l -> l.startsWith("demo") && l.contains("1.0.0")),
                         packages.out());
-                hub.output.stream().filter(l -> l.contains("OTA") || l.contains("ota")).forEach(System.out::println);
                 hub.stop();
             }
         }
