@@ -44,7 +44,7 @@ class OtaCrashTest {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
                 CrashChild.class.getName(), dir.toString(), mode, Integer.toString(round)));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder(cmd).redirectError(dir.resolve("child.err").toFile()).start();
         List<String> lines = new ArrayList<>();
         boolean killed = false;
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -74,7 +74,7 @@ class OtaCrashTest {
         int keptKnownGood = 0;
         Run first = child("check", 0, null, 0);
         String known = first.get("BOOTED");
-        assertNotNull(known, "first boot: " + first.lines());
+        assertNotNull(known, "first boot: " + first.lines() + " " + java.nio.file.Files.readString(dir.resolve("child.err")));
         assertEquals("UP", first.get("HEALTH"), "first boot: " + first.lines());
         java.util.TreeSet<String> recorded = new java.util.TreeSet<>();
         for (int round = 0; round < rounds; round++) {

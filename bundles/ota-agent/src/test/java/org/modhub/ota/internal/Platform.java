@@ -56,6 +56,10 @@ final class Platform {
     static Manifest manifest(String entry) throws Exception {
         Path p = Path.of(entry);
         if (Files.isDirectory(p)) {
+            if (!Files.exists(p.resolve("META-INF/MANIFEST.MF"))) {
+                throw new IllegalStateException(p + " has no bundle manifest (bnd writes it when it packages the jar): "
+                        + "run the crash test with mvn verify (or package), not mvn test");
+            }
             try (InputStream in = Files.newInputStream(p.resolve("META-INF/MANIFEST.MF"))) {
                 return new Manifest(in);
             }
