@@ -23,13 +23,19 @@ final class HubProcess implements AutoCloseable {
     final int port;
 
     HubProcess(String variant, Path data) throws IOException {
+        this(variant, data, "");
+    }
+
+    /** {@code javaOpts} are appended to MODHUB_JAVA_OPTS (a later -D of the same name wins). */
+    HubProcess(String variant, Path data, String javaOpts) throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
         ProcessBuilder pb = new ProcessBuilder(ROOT.resolve("distro/run").toString(), "--no-build", "--variant", variant,
                 "--data", data.toString()).redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        pb.environment().put("MODHUB_JAVA_OPTS", "-Dmodhub.management.port=" + port + " -Dmodhub.hub.id=00-DB-12-34-56-78-90-A5");
+        pb.environment().put("MODHUB_JAVA_OPTS", "-Dmodhub.management.port=" + port + " -Dmodhub.hub.id=00-DB-12-34-56-78-90-A5 "
+                + javaOpts);
         process = pb.start();
         Thread reader = new Thread(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -70,24 +76,26 @@ final class HubProcess implements AutoCloseable {
     /** Health once no component is STARTING any more (or after 60 s). */
     String awaitSettled() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        String[] h = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                h = health();
-            } catch (java.net.ConnectException e) {
-                // the management endpoint (Jetty) starts once the hub is READY: wait for it to listen
-                Thread.sleep(100);
-                continue;
-            }
-            if (!h[1].contains("\"STARTING\"")) {
-                break;
-            }
+        String[] h = healthOnceListening(deadline);
+        while (h[1].contains("\"STARTING\"") && System.nanoTime() < deadline) {
             Thread.sleep(100);
-        }
-        if (h == null) {
-            throw new AssertionError("the management endpoint never listened within 60 s");
+            h = health();
         }
         return h[1];
+    }
+
+    /** The management endpoint starts its HTTP server on its own thread after READY: wait for it to listen. */
+    private String[] healthOnceListening(long deadline) throws Exception {
+        while (true) {
+            try {
+                return health();
+            } catch (java.net.ConnectException e) {
+                if (System.nanoTime() > deadline || !process.isAlive()) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
     }
 
     void stop() throws InterruptedException {

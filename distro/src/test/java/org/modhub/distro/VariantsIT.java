@@ -38,9 +38,15 @@ class VariantsIT {
         assertTrue(bundles.stream().anyMatch(b -> b.contains("ota-agent")), bundles.toString());
         assertTrue(bundles.stream().anyMatch(b -> b.contains("hub-core")), bundles.toString());
         assertFalse(bundles.stream().anyMatch(b -> b.contains("gogo") || b.contains("emulator")), bundles.toString());
-        if (variant.equals("dual-band")) {
-            assertTrue(bundles.stream().anyMatch(b -> b.contains("mesh-link")), bundles.toString());
-            assertTrue(bundles.stream().anyMatch(b -> b.contains("umi-link")), bundles.toString());
+        // the composition of issue #7: standalone = GPRS, ZigBee, gas mirror, last gasp, PKI, OTA; dual-band =
+        // that plus RF mesh, M-Bus and the UMI link
+        for (String b : new String[] { "gprs-link", "zigbee-coordinator", "com.zsmartsystems.zigbee-", "gas-mirror",
+            "last-gasp", "pki-agent", "headend-kura", "meter-reports" }) {
+            assertTrue(bundles.stream().anyMatch(x -> x.contains(b)), variant + " lacks " + b + ": " + bundles);
+        }
+        for (String b : new String[] { "mesh-link", "mbus-link", "umi-link" }) {
+            assertEquals(variant.equals("dual-band"), bundles.stream().anyMatch(x -> x.contains(b)), variant + " and "
+                    + b + ": " + bundles);
         }
         Path data = dir.resolve(variant);
         for (int boot = 1; boot <= 2; boot++) {

@@ -45,6 +45,12 @@ public final class Hubctl {
 
     static final Map<String, String> HELP = new LinkedHashMap<>();
     static {
+        HELP.put("dev-pki", "hubctl dev-pki --dir DIR [--manufacturer EUI64] [--recovery EUI64]\n"
+                + "  DEVELOPMENT ONLY: creates a dev root (trust anchor, root.pem), a Manufacturer and a Recovery party\n"
+                + "  under it (certificates in parties.pem; PKCS#8 keys manufacturer.key, recovery.key, root.key, mode 0600)\n"
+                + "  in the PKI agent's certificate profile, and prints how to provision a dev hub with them on its first\n"
+                + "  boot (-Dmodhub.pki.provisionAnchors=DIR/root.pem -Dmodhub.pki.provisionParties=DIR/parties.pem).\n"
+                + "  Defaults: Manufacturer " + DevPki.DEFAULT_MANUFACTURER + ", Recovery " + DevPki.DEFAULT_RECOVERY + ".");
         HELP.put("package", "hubctl package --name NAME --version VERSION --signer EUI64 --key KEY.pem --out FILE.dp\n"
                 + "               [--recovery-signer EUI64 --recovery-key KEY.pem] BUNDLE.jar...\n"
                 + "  Builds a package and signs its manifest with the Manufacturer key (PKCS#8 PEM, EC P-256).\n"
@@ -102,6 +108,7 @@ public final class Hubctl {
         }
         try {
             return switch (cmd) {
+                case "dev-pki" -> DevPki.run(opts);
                 case "package" -> pkg(opts, rest);
                 case "serve" -> serve(opts);
                 case "deploy" -> deploy(opts);

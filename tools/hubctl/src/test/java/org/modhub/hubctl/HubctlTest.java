@@ -107,6 +107,44 @@ class HubctlTest {
     }
 
     @Test
+    void devPkiIssuesCertificatesThePkiAgentAcceptsAndKeysHubctlSignsWith() throws Exception {
+        assertEquals(0, Hubctl.run(new String[] { "dev-pki", "--dir", dir.resolve("pki").toString() }));
+        java.security.cert.CertificateFactory cf = java.security.cert.CertificateFactory.getInstance("X.509");
+        java.util.List<java.security.cert.X509Certificate> roots = new java.util.ArrayList<>();
+        java.util.List<java.security.cert.X509Certificate> parties = new java.util.ArrayList<>();
+        try (InputStream in = Files.newInputStream(dir.resolve("pki/root.pem"))) {
+            cf.generateCertificates(in).forEach(c -> roots.add((java.security.cert.X509Certificate) c));
+        }
+        try (InputStream in = Files.newInputStream(dir.resolve("pki/parties.pem"))) {
+            cf.generateCertificates(in).forEach(c -> parties.add((java.security.cert.X509Certificate) c));
+        }
+        assertEquals(1, roots.size());
+        assertEquals(2, parties.size());
+        // the PKI agent's own profile check
+        org.modhub.pki.internal.Certificates.Info root = org.modhub.pki.internal.Certificates.parse(roots.get(0).getEncoded());
+        assertTrue(root.ca() && root.selfIssued());
+        org.modhub.pki.internal.Certificates.Info m = org.modhub.pki.internal.Certificates.parse(parties.get(0).getEncoded());
+        org.modhub.pki.internal.Certificates.Info r = org.modhub.pki.internal.Certificates.parse(parties.get(1).getEncoded());
+        assertEquals(java.util.Set.of(org.modhub.api.security.RemotePartyRole.MANUFACTURER), m.roles());
+        assertEquals(java.util.Set.of(org.modhub.api.security.RemotePartyRole.RECOVERY), r.roles());
+        assertEquals(org.modhub.api.common.Eui64.parse(DevPki.DEFAULT_MANUFACTURER), m.entityId().orElseThrow());
+        assertEquals(java.util.Optional.of(org.modhub.api.security.KeyUse.DIGITAL_SIGNATURE), m.keyUse());
+        assertTrue(java.util.Arrays.equals(root.subjectKeyId(), m.authorityKeyId()));
+        parties.get(0).verify(roots.get(0).getPublicKey());
+        // the key file is owner-only and signs what the certificate verifies
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve("pki/manufacturer.key"))));
+        byte[] data = "modhub-package-manifest 1\n".getBytes(StandardCharsets.UTF_8);
+        byte[] sig = Hubctl.sign(Hubctl.key(dir.resolve("pki/manufacturer.key")), data);
+        Signature v = Signature.getInstance("SHA256withECDSAinP1363Format");
+        v.initVerify(parties.get(0).getPublicKey());
+        v.update(data);
+        assertTrue(v.verify(sig));
+        // never over an existing PKI
+        assertEquals(Hubctl.ERROR, Hubctl.run(new String[] { "dev-pki", "--dir", dir.resolve("pki").toString() }));
+    }
+
+    @Test
     void kuraMetricsRoundTrip() throws Exception {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("dp.job.id", 42L);

@@ -115,6 +115,12 @@ public final class OtaAgent implements CloudRequestHandler, HealthContributor {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile StateStore stateStore;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile org.modhub.api.metering.MeteringStore meteringStore;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile org.modhub.api.han.DeviceLog deviceLog;
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     final List<HeadEndSession> sessions = new CopyOnWriteArrayList<>();
@@ -686,7 +692,7 @@ public final class OtaAgent implements CloudRequestHandler, HealthContributor {
     // ------------------------------------------------------------------------------------------
     // health check
 
-    record Snapshot(Set<String> upBefore, boolean headEndBefore) {
+    record Snapshot(Set<String> upBefore, boolean headEndBefore, MeterReads.Before meters) {
     }
 
     private Snapshot snapshot() {
@@ -696,14 +702,20 @@ public final class OtaAgent implements CloudRequestHandler, HealthContributor {
             h.components().stream().filter(c -> c.state() == HealthState.UP).forEach(c -> up.add(c.name()));
         }
         boolean he = sessions.stream().anyMatch(HeadEndSession::isConnected);
-        return new Snapshot(up, he);
+        MeterReads.Before meters = config.requireMeterReads()
+                ? MeterReads.snapshot(meteringStore, deviceLog, window(), Instant.now()) : MeterReads.Before.NONE;
+        log.info("OTA health check baseline: " + up.size() + " components UP, head end "
+                + (he ? "connected" : "not connected") + ", " + meters.active().size() + " meter register(s) being read");
+        return new Snapshot(up, he, meters);
     }
 
     /**
      * Healthy when: every touched bundle is ACTIVE; every DS component of the touched bundles is
      * satisfied or active (none unsatisfied by a reference, none failed to activate); every hub
-     * component that was UP before the apply is UP; and, if a head-end session was connected before,
-     * a QoS 1 publish over one is acknowledged (a round trip to the head end).
+     * component that was UP before the apply is UP; meter reads work ({@link MeterReads}: the metering
+     * store answers, and if meters were being read before the apply, a newer reading has arrived); and, if
+     * a head-end session was connected before, a QoS 1 publish over one is acknowledged (a round trip to
+     * the head end).
      */
     private Transactions.HealthCheck healthCheck(Snapshot before) {
         return touched -> {
@@ -734,6 +746,12 @@ public final class OtaAgent implements CloudRequestHandler, HealthContributor {
                     if (before.upBefore().contains(c.name()) && c.state() != HealthState.UP && !c.name().equals(NAME)) {
                         return Optional.of(c.name() + " was UP and is " + c.state() + ": " + c.reason());
                     }
+                }
+            }
+            if (config.requireMeterReads()) {
+                Optional<String> meters = MeterReads.problem(meteringStore, before.meters());
+                if (meters.isPresent()) {
+                    return meters;
                 }
             }
             if (config.requireHeadEnd() && before.headEndBefore()) {

@@ -19,6 +19,11 @@ public @interface OtaConfig {
             + "(a QoS 1 publish acknowledged) over one afterwards")
     boolean requireHeadEnd() default true;
 
+    @AttributeDefinition(description = "Require meter reads to work after the apply: the metering store answers, "
+            + "and if meters of the device log were read at least twice within the health window before the apply, "
+            + "a newer reading of one of them arrives within the window")
+    boolean requireMeterReads() default true;
+
     @AttributeDefinition(description = "Bundles never updated over the air (a trailing * matches a prefix)")
     String[] protectedBundles() default { "org.modhub.ota-agent", "org.modhub.hub-api", "org.apache.felix.*",
             "org.osgi.*" };

@@ -1,6 +1,15 @@
 package org.modhub.ota.internal;
 
 import java.nio.file.Path;
+import java.time.Instant;
+import org.modhub.api.common.Eui64;
+import org.modhub.api.health.HealthState;
+import org.modhub.api.health.HubHealth;
+import org.modhub.api.metering.Measurands;
+import org.modhub.api.metering.MeteringStore;
+import org.modhub.api.metering.Reading;
+import org.modhub.api.metering.ReadingQuery;
+import org.modhub.api.metering.Unit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,11 +27,27 @@ import org.osgi.framework.VersionRange;
  * on stdout: BOOTED, TRIAL, PHASE x, FINAL, DONE.
  */
 public final class CrashChild {
+    static final Eui64 METER = Eui64.parse("00-0D-6F-00-00-00-0C-01");
+    static final Instant BASE = Instant.parse("2026-01-01T00:00:00Z");
+
+    /** HEALTH UP once hub-core's health is UP (60 s at most), else HEALTH state and what is not UP. */
+    static void health(Fw fw) throws Exception {
+        HubHealth h = Platform.service(fw.ctx(), HubHealth.class, Duration.ofSeconds(60));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (h.overall() != HealthState.UP && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        List<String> down = new ArrayList<>();
+        h.components().stream().filter(c -> c.state() != HealthState.UP)
+                .forEach(c -> down.add(c.name() + "=" + c.state() + ":" + c.reason()));
+        System.out.println("HEALTH " + h.overall() + (down.isEmpty() ? "" : " " + down));
+    }
+
     public static void main(String[] args) throws Exception {
         Path data = Path.of(args[0]);
         String mode = args[1];
         List<String> log = new ArrayList<>();
-        try (Fw fw = new Fw(data.resolve("framework"))) {
+        try (Fw fw = new Fw(data.resolve("framework"), Platform.properties(data))) {
             fw.fw.start();
             Transactions.boot(fw.ctx(), data.resolve("ota"), log::add, bundles -> bundles.forEach(b -> {
             try {
@@ -32,6 +57,7 @@ public final class CrashChild {
             }
         }));
             fw.image(TransactionsTest.image());
+            Platform.install(fw.ctx());
             System.out.println("BOOTED " + fw.identity());
             Transactions tx = new Transactions(fw.ctx(), data.resolve("ota"), log::add);
             Transactions.HealthCheck health = TransactionsTest.allActive();
@@ -42,6 +68,12 @@ public final class CrashChild {
                 });
                 System.out.println("FINAL " + fw.identity() + " " + tx.journal().phase() + " "
                         + r.map(x -> x.result().name()).orElse("-"));
+                health(fw);
+                MeteringStore ms = Platform.service(fw.ctx(), MeteringStore.class, Duration.ofSeconds(60));
+                List<String> raws = new ArrayList<>();
+                ms.readings(new ReadingQuery(METER, Measurands.ACTIVE_ENERGY_IMPORT, BASE, BASE.plusSeconds(1800L * 10_000),
+                        1000)).forEach(x -> raws.add(Long.toString(x.raw())));
+                System.out.println("METERING " + String.join(",", raws));
             } else {
                 int round = Integer.parseInt(args[2]);
                 String v = "1." + (round + 1) + ".0";
@@ -59,6 +91,11 @@ public final class CrashChild {
                 List<String> ids = new ArrayList<>();
                 trial.forEach((k, ver) -> ids.add(k + ":" + ver));
                 System.out.println("TRIAL " + String.join(",", ids));
+                // metering data written before the update: must survive whatever happens to it
+                MeteringStore ms = Platform.service(fw.ctx(), MeteringStore.class, Duration.ofSeconds(60));
+                ms.record(List.of(new Reading(METER, Measurands.ACTIVE_ENERGY_IMPORT, BASE.plusSeconds(1800L * round), round,
+                        0, Unit.WATT_HOUR)));
+                System.out.println("RECORDED " + round);
                 System.out.println("PHASE verify");
                 System.out.flush();
                 PackageReader.Verified verified = new PackageReader(kit.verifier(), kit.downgrades(),

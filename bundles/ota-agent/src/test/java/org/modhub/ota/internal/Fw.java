@@ -19,11 +19,17 @@ final class Fw implements AutoCloseable {
     final Framework fw;
 
     Fw(Path storage) throws Exception {
+        this(storage, Map.of());
+    }
+
+    /** With more framework properties (e.g. the hub-core platform of the crash test). */
+    Fw(Path storage, Map<String, String> extra) throws Exception {
         Map<String, String> p = new HashMap<>();
         p.put(Constants.FRAMEWORK_STORAGE, storage.toString());
         p.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, "2");
         p.put("felix.startlevel.bundle", "2");
         p.put("felix.log.level", "0");
+        p.putAll(extra);
         FrameworkFactory f = ServiceLoader.load(FrameworkFactory.class).iterator().next();
         fw = f.newFramework(p);
         fw.init();

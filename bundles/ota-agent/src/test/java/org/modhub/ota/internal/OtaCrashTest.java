@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The torture test: a child JVM runs a real Felix framework and installs a package; it is killed with
  * SIGKILL at a random point of verify, stage, apply, health check or commit (and sometimes again while
  * it finishes the trial after the restart). After every restart the framework runs exactly the
- * known-good set or the trial set, every bundle is active, and once the trial is finished the journal
- * is IDLE. Rounds: {@code -Dota.crash.rounds} (default 30; the full run is 200), seed
+ * known-good set or the trial set, every bundle is active, hub-core's health (the real hub-core with its
+ * SQLite store, in the same framework) is UP, the metering data written before each update is all there and
+ * nothing else, and once the trial is finished the journal is IDLE. Rounds: {@code -Dota.crash.rounds} (default 30; the full run is 200), seed
  * {@code -Dota.crash.seed}.
  */
 class OtaCrashTest {
@@ -43,7 +44,7 @@ class OtaCrashTest {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
                 CrashChild.class.getName(), dir.toString(), mode, Integer.toString(round)));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder(cmd).redirectError(dir.resolve("child.err").toFile()).start();
         List<String> lines = new ArrayList<>();
         boolean killed = false;
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -73,7 +74,9 @@ class OtaCrashTest {
         int keptKnownGood = 0;
         Run first = child("check", 0, null, 0);
         String known = first.get("BOOTED");
-        assertNotNull(known, "first boot: " + first.lines());
+        assertNotNull(known, "first boot: " + first.lines() + " " + java.nio.file.Files.readString(dir.resolve("child.err")));
+        assertEquals("UP", first.get("HEALTH"), "first boot: " + first.lines());
+        java.util.TreeSet<String> recorded = new java.util.TreeSet<>();
         for (int round = 0; round < rounds; round++) {
             String where = "round " + round + " (seed " + seed + ")";
             String phase = PHASES[random.nextInt(PHASES.length)];
@@ -82,6 +85,9 @@ class OtaCrashTest {
             assertEquals(known, install.get("BOOTED"), where + ": booted set " + install.lines());
             String trial = install.get("TRIAL");
             assertNotNull(trial, where + ": " + install.lines());
+            if (install.get("RECORDED") != null) {
+                recorded.add(install.get("RECORDED"));
+            }
             if (install.killed()) {
                 kills.merge(phase, 1, Integer::sum);
             } else {
@@ -104,6 +110,20 @@ class OtaCrashTest {
             assertEquals("IDLE", f[1], where + ": " + fin);
             assertTrue(known.equals(f[0]) || trial.equals(f[0]), where + ": final " + f[0]);
             assertTrue(check.lines().stream().noneMatch(l -> l.startsWith("INACTIVE")), where + ": " + check.lines());
+            // hub-core's health is UP, and the metering data is intact: every reading recorded before the update
+            // is there, nothing else (this round's reading may be there although the kill hid its RECORDED line)
+            assertEquals("UP", check.get("HEALTH"), where + ": " + check.lines());
+            String metering = check.get("METERING");
+            assertNotNull(metering, where + ": " + check.lines());
+            java.util.TreeSet<String> stored = new java.util.TreeSet<>(metering.isEmpty() ? List.of()
+                    : List.of(metering.split(",")));
+            assertEquals(stored.size(), metering.isEmpty() ? 0 : metering.split(",").length, where + ": duplicates " + metering);
+            java.util.TreeSet<String> expected = new java.util.TreeSet<>(recorded);
+            if (stored.contains(Integer.toString(round))) {
+                expected.add(Integer.toString(round));
+                recorded.add(Integer.toString(round));
+            }
+            assertEquals(expected, stored, where + ": metering data");
             if (trial.equals(f[0])) {
                 committed++;
                 known = trial;

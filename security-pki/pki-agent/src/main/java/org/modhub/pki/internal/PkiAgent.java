@@ -65,11 +65,13 @@ public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, 
         String secretSource() default "";
 
         @AttributeDefinition(description = "PEM file of the root certificates installed on first boot (provisioning). "
-                + "Ignored once anchors exist: after that only a Recovery-signed command replaces them.")
+                + "Ignored once anchors exist: after that only a Recovery-signed command replaces them. Empty: "
+                + "framework property modhub.pki.provisionAnchors.")
         String provisionAnchors() default "";
 
         @AttributeDefinition(description = "PEM file of organisation / issuing-authority certificates installed "
-                + "(and whitelisted) on first boot, after the anchors.")
+                + "(and whitelisted) on first boot, after the anchors. Empty: framework property "
+                + "modhub.pki.provisionParties.")
         String provisionParties() default "";
 
         @AttributeDefinition(description = "Which roles may issue which message code: CODE=ROLE|ROLE (NONE: nobody).")
@@ -134,6 +136,22 @@ public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, 
      */
     public PkiAgent(StateStore state, EventLog eventLog, Logger log, Config config, Path dataDir, String frameworkHubId,
             Map<String, String> env, SecureRandom random, Supplier<Instant> clock) {
+        this(state, eventLog, log, config, dataDir, frameworkHubId, env, random, clock, key -> null);
+    }
+
+    /** Framework properties read when the fields of the same name are empty (first-boot provisioning). */
+    public static final String PROVISION_ANCHORS_PROPERTY = "modhub.pki.provisionAnchors";
+    public static final String PROVISION_PARTIES_PROPERTY = "modhub.pki.provisionParties";
+
+    /**
+     * As above; {@code frameworkProperty} gives the framework properties {@value #PROVISION_ANCHORS_PROPERTY}
+     * and {@value #PROVISION_PARTIES_PROPERTY}, used for provisioning when {@code provisionAnchors} /
+     * {@code provisionParties} are not configured (a provisioning station or a dev hub passes them on the
+     * java command line; like the configuration, they count only while the hub has no trust anchor).
+     */
+    public PkiAgent(StateStore state, EventLog eventLog, Logger log, Config config, Path dataDir, String frameworkHubId,
+            Map<String, String> env, SecureRandom random, Supplier<Instant> clock,
+            java.util.function.Function<String, String> frameworkProperty) {
         this.log = log;
         String id = config.hubId().isBlank() ? frameworkHubId : config.hubId();
         if (id == null || id.isBlank()) {
@@ -200,7 +218,8 @@ public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, 
             log.error("trust store entry refused: {}", problem);
             audit.log("TRUST_ENTRY_REFUSED", Severity.ERROR, null, problem);
         }
-        provision(config, audit, clock.get());
+        provision(orProperty(config.provisionAnchors(), frameworkProperty, PROVISION_ANCHORS_PROPERTY),
+                orProperty(config.provisionParties(), frameworkProperty, PROVISION_PARTIES_PROPERTY), audit, clock.get());
         this.verification = new CommandVerification(hubId, trust, policy, state, audit, clock,
                 Duration.ofSeconds(config.validitySeconds()), config.maxCommandBytes());
         this.cipher = new GcmCipher(keys, trust, state, audit, clock);
@@ -216,22 +235,30 @@ public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, 
         return new IllegalArgumentException(PID + " " + field + ": " + why);
     }
 
-    private void provision(Config config, SecurityEvents audit, Instant now) {
-        if (!trust.hasAnchors() && !config.provisionAnchors().isBlank()) {
+    private static String orProperty(String configured, java.util.function.Function<String, String> property,
+            String name) {
+        if (!configured.isBlank()) {
+            return configured;
+        }
+        String p = property.apply(name);
+        return p == null ? "" : p.trim();
+    }
+
+    private void provision(String anchorsFile, String partiesFile, SecurityEvents audit, Instant now) {
+        if (!trust.hasAnchors() && !anchorsFile.isBlank()) {
             try {
                 List<Certificates.Info> roots = new ArrayList<>();
-                for (X509Certificate c : pem(config.provisionAnchors())) {
+                for (X509Certificate c : pem(anchorsFile)) {
                     roots.add(Certificates.parse(c.getEncoded()));
                 }
                 trust.provisionAnchors(roots);
-                audit.log("TRUST_ANCHORS_PROVISIONED", Severity.INFO, null, roots.size() + " from "
-                        + config.provisionAnchors());
+                audit.log("TRUST_ANCHORS_PROVISIONED", Severity.INFO, null, roots.size() + " from " + anchorsFile);
             } catch (Exception e) {
                 throw refuse("provisionAnchors", e.getMessage());
             }
-            if (!config.provisionParties().isBlank()) {
+            if (!partiesFile.isBlank()) {
                 try {
-                    for (X509Certificate c : pem(config.provisionParties())) {
+                    for (X509Certificate c : pem(partiesFile)) {
                         trust.install(Certificates.parse(c.getEncoded()), now);
                     }
                 } catch (Exception e) {

@@ -65,7 +65,8 @@ public class PkiAgentComponent implements HealthContributor {
                     return;
                 }
                 agent = new PkiAgent(store, events, log, config, PkiAgent.dataDir(context),
-                        context.getProperty("modhub.hub.id"), System.getenv(), HubKeys.drbg(), Instant::now);
+                        context.getProperty("modhub.hub.id"), System.getenv(), HubKeys.drbg(), Instant::now,
+                        context::getProperty);
             }
         } catch (RuntimeException e) {
             state = "refused: " + e.getMessage();
