@@ -1,5 +1,8 @@
 package org.modhub.zigbee.internal;
 
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryStateStore;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -42,10 +45,10 @@ class CoordinatorTest {
     static final long STRANGER = 0x000D6F00000000FFL;
     static final Duration WAIT = Duration.ofSeconds(90);
 
-    final Fakes.State state = new Fakes.State();
+    final MemoryStateStore state = new MemoryStateStore();
     final Fakes.Devices deviceLog = new Fakes.Devices();
     final Fakes.Metering metering = new Fakes.Metering();
-    final Fakes.Events events = new Fakes.Events();
+    final MemoryEventLog events = new MemoryEventLog();
     final Fakes.Gas gas = new Fakes.Gas();
     volatile org.modhub.api.gas.GasProxy gasProxy = gas;
     EmulatedNetwork air;
@@ -333,7 +336,7 @@ class CoordinatorTest {
         CompletableFuture<Instant> first = hub.send(Eui64.of(GSME), kept, Duration.ofHours(24)).toCompletableFuture();
         hub.send(Eui64.of(GSME), expiring, Duration.ofSeconds(3));
         assertEquals(2, hub.queuedForSleepy());
-        assertEquals(2, state.values.keySet().stream().filter(k -> k.contains("|" + Coordinator.SLEEPY_PREFIX)).count(),
+        assertEquals(2, state.entries(StoreDataStore.NAMESPACE).keySet().stream().filter(k -> k.startsWith(Coordinator.SLEEPY_PREFIX)).count(),
                 "both messages are in the state store");
         hub.shutdown();
         assertTrue(first.isCompletedExceptionally(), "this run's caller is told it will not hear the outcome");
@@ -349,7 +352,7 @@ class CoordinatorTest {
         assertArrayEquals(kept, gsme.tunnelled().get(0));
         await("delivery logged", () -> events.count("SLEEPY_MESSAGE_DELIVERED") == 1);
         assertEquals(0, hub.queuedForSleepy());
-        assertEquals(0, state.values.keySet().stream().filter(k -> k.contains("|" + Coordinator.SLEEPY_PREFIX)).count(),
+        assertEquals(0, state.entries(StoreDataStore.NAMESPACE).keySet().stream().filter(k -> k.startsWith(Coordinator.SLEEPY_PREFIX)).count(),
                 "nothing left in the state store");
         assertEquals(1, gsme.tunnelled().size(), "the expired message was never sent");
     }

@@ -5,19 +5,14 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.modhub.api.common.Eui64;
-import org.modhub.api.event.EventLog;
-import org.modhub.api.event.EventQuery;
-import org.modhub.api.event.HubEvent;
 import org.modhub.api.gas.GasProxy;
 import org.modhub.api.gas.GasPush;
 import org.modhub.api.gas.LogEntry;
@@ -28,7 +23,6 @@ import org.modhub.api.metering.MeteringStore;
 import org.modhub.api.metering.ProfileSample;
 import org.modhub.api.metering.Reading;
 import org.modhub.api.metering.ReadingQuery;
-import org.modhub.api.store.StateStore;
 import org.osgi.service.log.Logger;
 
 /** In-memory stand-ins for the hub-core services and the gas mirror, following their contracts. */
@@ -39,25 +33,6 @@ final class Fakes {
     static Logger logger() {
         return (Logger) Proxy.newProxyInstance(Fakes.class.getClassLoader(), new Class<?>[] {Logger.class},
                 (p, m, a) -> m.getReturnType() == boolean.class ? Boolean.FALSE : null);
-    }
-
-    static final class Events implements EventLog {
-        final List<HubEvent> events = new CopyOnWriteArrayList<>();
-
-        @Override
-        public HubEvent log(HubEvent event) {
-            events.add(event);
-            return event;
-        }
-
-        @Override
-        public List<HubEvent> query(EventQuery query) {
-            return List.copyOf(events);
-        }
-
-        long count(String code) {
-            return events.stream().filter(e -> e.code().equals(code)).count();
-        }
     }
 
     static final class Metering implements MeteringStore {
@@ -96,43 +71,6 @@ final class Fakes {
             return samples.stream().filter(p -> p.device().equals(query.device()) && p.measurand().equals(query.measurand())
                     && !p.intervalEnd().isBefore(query.from()) && p.intervalEnd().isBefore(query.to()))
                     .sorted(java.util.Comparator.comparing(ProfileSample::intervalEnd)).limit(query.limit()).toList();
-        }
-    }
-
-    static final class State implements StateStore {
-        final Map<String, byte[]> values = new ConcurrentHashMap<>();
-
-        @Override
-        public Optional<byte[]> get(String ns, String key) {
-            return Optional.ofNullable(values.get(ns + "|" + key)).map(byte[]::clone);
-        }
-
-        @Override
-        public void put(String ns, String key, byte[] value) {
-            values.put(ns + "|" + key, value.clone());
-        }
-
-        @Override
-        public synchronized boolean compareAndSet(String ns, String key, byte[] expected, byte[] value) {
-            byte[] current = values.get(ns + "|" + key);
-            if (expected == null ? current != null : current == null || !Arrays.equals(current, expected)) {
-                return false;
-            }
-            values.put(ns + "|" + key, value.clone());
-            return true;
-        }
-
-        @Override
-        public boolean remove(String ns, String key) {
-            return values.remove(ns + "|" + key) != null;
-        }
-
-        @Override
-        public Map<String, byte[]> entries(String ns) {
-            Map<String, byte[]> out = new LinkedHashMap<>();
-            values.keySet().stream().filter(k -> k.startsWith(ns + "|")).sorted(Comparator.naturalOrder())
-                    .forEach(k -> out.put(k.substring(ns.length() + 1), values.get(k).clone()));
-            return out;
         }
     }
 

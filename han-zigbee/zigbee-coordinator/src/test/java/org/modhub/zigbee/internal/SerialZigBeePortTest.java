@@ -1,5 +1,8 @@
 package org.modhub.zigbee.internal;
 
+import org.modhub.testing.memory.MemoryEventLog;
+import org.modhub.testing.memory.MemoryStateStore;
+import org.modhub.testing.pty.PtyPair;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,9 +23,9 @@ class SerialZigBeePortTest {
 
     @Test
     void carriesOctetsBothWays() throws Exception {
-        try (PtyPair pty = PtyPair.start(dir)) {
+        try (PtyPair pty = PtyPair.start(dir, "dongle")) {
             SerialZigBeePort hub = new SerialZigBeePort(pty.hub.toString(), 115200, ZigBeePort.FlowControl.FLOWCONTROL_OUT_NONE);
-            SerialZigBeePort dongle = new SerialZigBeePort(pty.dongle.toString(), 115200,
+            SerialZigBeePort dongle = new SerialZigBeePort(pty.far.toString(), 115200,
                     ZigBeePort.FlowControl.FLOWCONTROL_OUT_NONE);
             assertTrue(hub.open());
             assertTrue(dongle.open());
@@ -52,12 +55,12 @@ class SerialZigBeePortTest {
 
     @Test
     void aDongleThatDoesNotAnswerLeavesTheNetworkDownWithAReason() throws Exception {
-        try (PtyPair pty = PtyPair.start(dir)) {
-            Fakes.Events events = new Fakes.Events();
+        try (PtyPair pty = PtyPair.start(dir, "dongle")) {
+            MemoryEventLog events = new MemoryEventLog();
             Coordinator c = new Coordinator(ZigBeeCoordinatorComponent.driver("ember",
                     new SerialZigBeePort(pty.hub.toString(), 115200, ZigBeePort.FlowControl.FLOWCONTROL_OUT_NONE)),
                     new Coordinator.Settings(15, Duration.ofHours(24), 2, Duration.ofSeconds(1)), new Fakes.Devices(),
-                    new Fakes.State(), new Fakes.Metering(), () -> events, () -> null, Fakes.logger(), Clock.systemUTC());
+                    new MemoryStateStore(), new Fakes.Metering(), () -> events, () -> null, Fakes.logger(), Clock.systemUTC());
             try {
                 HanNetworkState s = c.formOrRestore().toCompletableFuture().get(150, TimeUnit.SECONDS);
                 assertEquals(HanNetworkState.DOWN, s);
