@@ -18,6 +18,8 @@ import org.modhub.api.health.HubHealth;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceListener;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -38,15 +40,30 @@ import org.osgi.service.log.LoggerFactory;
  * The hub's health from Declarative Services' own view of every modhub component (bundles whose
  * symbolic name starts with {@code org.modhub.}) plus what {@link HealthContributor}s report. Logs
  * {@code modhub READY in <ms> ms} (time since JVM start) once the framework has started every bundle
- * and every modhub component is active or satisfied.
+ * (but those kept for after READY, below) and every modhub component is active or satisfied.
+ * <p>
+ * Bundles that are not needed to run the hub but only to look at it (the management endpoint and its web
+ * stack) sit at the start level named by the framework property {@value #AFTER_READY_LEVEL}, above the
+ * beginning level: once the hub is READY the framework is raised to that level, so they start after the hub instead of competing with it.
  */
 @Component(service = HubHealth.class, immediate = true)
 public class HealthMonitor implements HubHealth {
     static final String PREFIX = "org.modhub.";
+    /** Framework property: the start level the framework is raised to once the hub is READY. */
+    static final String AFTER_READY_LEVEL = "modhub.startlevel.after.ready";
 
     private final BundleContext context;
     private final ServiceComponentRuntime scr;
     private final Logger log;
+    private final int afterReadyLevel;
+    /** How long the hub may stay DEGRADED before READY until the kept bundles start anyway. */
+    static final long DEGRADED_WAIT_MS = 5_000;
+    /** Longest wait for READY before the kept bundles start anyway. */
+    static final long READY_WAIT_MS = 60_000;
+    private final long started = System.nanoTime();
+    private long lastStuckCheck;
+    private long degradedSince;
+    private boolean raisedEarly;
     private final List<HealthContributor> contributors = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService timer;
     private volatile Duration readyAfter;
@@ -61,6 +78,7 @@ public class HealthMonitor implements HubHealth {
         this.context = context;
         this.scr = scr;
         this.log = log;
+        this.afterReadyLevel = afterReadyLevel(context, log);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "modhub-health");
             t.setDaemon(true);
@@ -90,31 +108,9 @@ public class HealthMonitor implements HubHealth {
         if (readyAfter != null) {
             return;
         }
-        try {
-            if (context.getBundle(0).getState() != Bundle.ACTIVE) {
-                return;
-            }
-            for (Bundle b : context.getBundles()) {
-                BundleRevision revision = b.adapt(BundleRevision.class);
-                boolean fragment = revision != null && (revision.getTypes() & BundleRevision.TYPE_FRAGMENT) != 0;
-                if (!fragment && b.getState() != Bundle.ACTIVE) {
-                    return;
-                }
-            }
-            // DS's DTOs cost a walk over every component: look again only after a service event,
-            // or every 50 ms for components that become active without one
-            long now = System.nanoTime();
-            if (!changed.getAndSet(false) && now - lastFullCheck < 50_000_000L) {
-                return;
-            }
-            lastFullCheck = now;
-            for (ComponentHealth c : componentStates()) {
-                if (c.state() != HealthState.UP) {
-                    return;
-                }
-            }
-        } catch (IllegalStateException e) {
-            return; // framework stopping
+        if (!readyNow()) {
+            raiseIfStuck();
+            return;
         }
         long ms = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
         readyAfter = Duration.ofMillis(ms);
@@ -123,6 +119,100 @@ public class HealthMonitor implements HubHealth {
         log.info(line);
         removeChangeListener();
         timer.shutdown();
+        raiseAfterReady();
+    }
+
+    private boolean readyNow() {
+        try {
+            Bundle system = context.getBundle(0);
+            if (system.getState() != Bundle.ACTIVE) {
+                return false;
+            }
+            for (Bundle b : context.getBundles()) {
+                BundleRevision revision = b.adapt(BundleRevision.class);
+                boolean fragment = revision != null && (revision.getTypes() & BundleRevision.TYPE_FRAGMENT) != 0;
+                BundleStartLevel bundleLevel = b.adapt(BundleStartLevel.class);
+                boolean kept = afterReadyLevel > 0 && bundleLevel != null && bundleLevel.getStartLevel() >= afterReadyLevel;
+                if (!fragment && !kept && b.getState() != Bundle.ACTIVE) {
+                    return false;
+                }
+            }
+            // DS's DTOs cost a walk over every component: look again only after a service event,
+            // or every 50 ms for components that become active without one
+            long now = System.nanoTime();
+            if (!changed.getAndSet(false) && now - lastFullCheck < 50_000_000L) {
+                return false;
+            }
+            lastFullCheck = now;
+            for (ComponentHealth c : componentStates()) {
+                if (c.state() != HealthState.UP) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IllegalStateException e) {
+            return false; // framework stopping
+        }
+    }
+
+    /**
+     * A hub that does not get READY (a corrupt store, a refused configuration) still starts the bundles
+     * kept for after READY, so the management endpoint can say why: once it has been DEGRADED for
+     * {@value #DEGRADED_WAIT_MS} ms, or {@value #READY_WAIT_MS} ms after this monitor started.
+     */
+    private void raiseIfStuck() {
+        if (afterReadyLevel <= 0 || raisedEarly) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - lastStuckCheck < 250_000_000L) {
+            return;
+        }
+        lastStuckCheck = now;
+        boolean degraded;
+        try {
+            degraded = overall() == HealthState.DEGRADED;
+        } catch (RuntimeException e) {
+            return;
+        }
+        degradedSince = degraded ? (degradedSince == 0 ? now : degradedSince) : 0;
+        boolean longDegraded = degraded && now - degradedSince > DEGRADED_WAIT_MS * 1_000_000L;
+        if (longDegraded || now - started > READY_WAIT_MS * 1_000_000L) {
+            raisedEarly = true;
+            log.warn("the hub is not READY ({}): starting the bundles kept for after READY (start level {}) anyway",
+                    longDegraded ? "DEGRADED" : "still starting", afterReadyLevel);
+            raiseAfterReady();
+        }
+    }
+
+    /** The level of the bundles that start after READY, 0 when the framework property is not set. */
+    private static int afterReadyLevel(BundleContext context, Logger log) {
+        String value = context.getProperty(AFTER_READY_LEVEL);
+        if (value == null || value.isBlank()) {
+            return 0;
+        }
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            log.error("framework property {}: '{}' is not a start level", AFTER_READY_LEVEL, value);
+            return 0;
+        }
+    }
+
+    /** Starts the bundles kept for after READY (asynchronously, on the framework's start-level thread). */
+    private void raiseAfterReady() {
+        int target = afterReadyLevel;
+        if (target <= 0) {
+            return;
+        }
+        try {
+            FrameworkStartLevel framework = context.getBundle(0).adapt(FrameworkStartLevel.class);
+            if (target > framework.getStartLevel()) {
+                framework.setStartLevel(target);
+            }
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            log.warn("cannot raise the framework to start level {}: {}", target, e.getMessage());
+        }
     }
 
     private void removeChangeListener() {
