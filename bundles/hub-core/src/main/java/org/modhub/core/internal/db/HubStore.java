@@ -3,6 +3,8 @@ package org.modhub.core.internal.db;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.log.Logger;
 
@@ -58,15 +60,43 @@ public class HubStore implements AutoCloseable {
         if (!"false".equalsIgnoreCase(context.getProperty(NativeLibraryCache.PROPERTY))) {
             NativeLibraryCache.prepare(store.dataDir);
         }
+        // the two files open (and are checked) side by side: the check of an existing file reads all of it
+        Path outboxFile = store.dataDir.resolve("outbox.db");
+        CompletableFuture<SqliteDatabase> outbox = new CompletableFuture<>();
+        Thread opener = new Thread(() -> {
+            try {
+                outbox.complete(SqliteDatabase.open(outboxFile, durability, check));
+            } catch (Throwable t) {
+                outbox.completeExceptionally(t);
+            }
+        }, "modhub-store-open-outbox");
+        opener.setDaemon(true);
+        opener.start();
         try {
             store.hub = SqliteDatabase.open(store.dataDir.resolve("hub.db"), durability, check);
-            store.outbox = SqliteDatabase.open(store.dataDir.resolve("outbox.db"), durability, check);
-        } catch (StoreCorruptException e) {
+        } catch (Exception e) {
+            closeWhenOpen(outbox);
+            throw e;
+        }
+        try {
+            store.outbox = outbox.join();
+        } catch (CompletionException e) {
             store.close();
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
             throw e;
         }
         log.info("store open in {} (durability {})", store.dataDir, durability);
         return store;
+    }
+
+    private static void closeWhenOpen(CompletableFuture<SqliteDatabase> pending) {
+        pending.whenComplete((db, failure) -> {
+            if (db != null) {
+                db.close();
+            }
+        });
     }
 
     @Override
