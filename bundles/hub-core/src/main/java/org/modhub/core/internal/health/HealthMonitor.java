@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.modhub.api.health.ComponentHealth;
@@ -67,9 +66,9 @@ public class HealthMonitor implements HubHealth {
     private final List<HealthContributor> contributors = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService timer;
     private volatile Duration readyAfter;
-    /** Set by any service event: components that become active usually register or get services. */
-    private final AtomicBoolean changed = new AtomicBoolean(true);
-    private final ServiceListener changes = e -> changed.set(true);
+    /** Time of the last service event: components that become active usually register or get services. */
+    private volatile long lastServiceEvent = System.nanoTime();
+    private final ServiceListener changes = e -> lastServiceEvent = System.nanoTime();
     private long lastFullCheck;
 
     @Activate
@@ -137,10 +136,13 @@ public class HealthMonitor implements HubHealth {
                     return false;
                 }
             }
-            // DS's DTOs cost a walk over every component: look again only after a service event,
-            // or every 50 ms for components that become active without one
+            // DS's DTOs cost a walk over every component (~3 ms while the JVM is still cold): look once
+            // the services have been quiet for 10 ms after a change (components activating one after
+            // another register services all the time), or every 100 ms whatever happens
             long now = System.nanoTime();
-            if (!changed.getAndSet(false) && now - lastFullCheck < 50_000_000L) {
+            long event = lastServiceEvent;
+            boolean settled = event > lastFullCheck && now - event >= 10_000_000L;
+            if (!settled && now - lastFullCheck < 100_000_000L) {
                 return false;
             }
             lastFullCheck = now;
