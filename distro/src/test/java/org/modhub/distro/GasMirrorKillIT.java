@@ -89,10 +89,10 @@ class GasMirrorKillIT {
     void mirrorKeepsEveryAcknowledgedValueAcrossKillNineAndRecoversTheGap() throws Exception {
         Instant t0 = Instant.now();
         long sinceMidnight = Duration.between(t0.truncatedTo(ChronoUnit.DAYS), t0).toMinutes();
-        // The meter's clock starts far enough back to cross the last midnight UTC (a daily read) and to give
-        // room for three kills (each costs as many half hours as the hub is down for seconds), but at most
-        // 24 h back, so the whole profile fits the status page's chart (the newest 48 half hours).
-        long behind = Math.max(900, sinceMidnight + 40 <= 1350 ? sinceMidnight + 40 : sinceMidnight);
+        // The meter's clock starts far enough back to cross the last midnight UTC with a few half hours to spare
+        // (a daily read) and to give room for three kills (each costs as many half hours as the hub is down for
+        // seconds). The status page's chart shows the newest 48 half hours: older ones are out of view, not lost.
+        long behind = Math.max(900, sinceMidnight + 100);
         Instant midnight = t0.truncatedTo(ChronoUnit.DAYS);
         String opts = "-Dmodhub.zigbee.emulator.gasWakeSeconds=1 -Dmodhub.zigbee.emulator.gasClockBehindMinutes=" + behind
                 + " -Dmodhub.zigbee.emulator.gasClockStepMinutes=30";
@@ -143,6 +143,7 @@ class GasMirrorKillIT {
             // the mirror has caught up with the meter
             View end = await(hub, views, v -> v.holes().isEmpty() && !v.daily.isEmpty(), "final profile without holes");
             assertTrue(gapSeen, "no kill left a gap for the mirror to recover (the meter's clock caught up too early?): " + views);
+            assertTrue(views.stream().anyMatch(v -> v.gasEvents.contains("GAS_GAP_FILLED")), "no GAS_GAP_FILLED event seen: " + end);
             for (View v : views) {
                 assertKept(v, end, "final");
             }
@@ -196,9 +197,11 @@ class GasMirrorKillIT {
 
     /** Values, ages and staleness as the mirror must show them. */
     static void checkView(View v, Instant t0) {
+        // the hub renders the age after the test took its time: between that age and that plus the request's time
         long age = Duration.between(v.capturedAt, v.at).toSeconds();
-        assertTrue(Math.abs(age - v.ageSeconds) <= 10, "age " + v.ageSeconds + " s for a capture " + age + " s old: " + v);
-        if (Math.abs(v.ageSeconds - STALE_AFTER.toSeconds()) > 10) {
+        assertTrue(v.ageSeconds >= age - 2 && v.ageSeconds <= age + 30, "age " + v.ageSeconds + " s for a capture " + age
+                + " s old: " + v);
+        if (Math.abs(v.ageSeconds - STALE_AFTER.toSeconds()) > 2) {
             assertEquals(v.ageSeconds > STALE_AFTER.toSeconds(), v.stale, "staleness at age " + v.ageSeconds + " s: " + v);
         }
         for (Map.Entry<Instant, BigDecimal> e : v.profile.entrySet()) {
