@@ -287,7 +287,9 @@ public final class GasMeter extends SeMeter {
         if (waking != null) {
             waking.cancel(false);
         }
-        waking = network.scheduler().scheduleAtFixedRate(this::wakeUp, periodMillis, periodMillis,
+        // fixed delay, not fixed rate: a wake-up delayed by a busy machine is not followed by a burst of
+        // catch-up wake-ups (two captures in one second would carry the same capture time)
+        waking = network.scheduler().scheduleWithFixedDelay(this::wakeUp, periodMillis, periodMillis,
                 TimeUnit.MILLISECONDS);
     }
 }

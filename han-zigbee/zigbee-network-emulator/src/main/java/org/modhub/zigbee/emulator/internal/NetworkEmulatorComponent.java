@@ -88,6 +88,9 @@ public class NetworkEmulatorComponent {
     private final ScheduledExecutorService installer;
     private final Logger log;
     private final boolean commission;
+    /** When the installer last asked the HAN to permit each device's join (installer thread only). */
+    private final java.util.Map<Long, Long> permittedAt = new java.util.HashMap<>();
+    static final int PERMIT_SECONDS = 60;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -208,8 +211,14 @@ public class NetworkEmulatorComponent {
                 if (!dl.contains(id)) {
                     dl.add(DeviceLogEntry.withInstallCode(id, type, InstallCode.of(d.installCode())));
                 }
-                if (!air.isJoinPermitted()) {
-                    h.permitJoining(id, Duration.ofSeconds(60));
+                // permitJoining(device) also hands the trust centre that device's install key: ask for each
+                // device (again when its permit may have run out), not only when the radio is closed — a device
+                // trying during another device's permit, without its own key, fails and tries forever
+                long now = System.currentTimeMillis();
+                Long permitted = permittedAt.get(d.ieee());
+                if (permitted == null || now - permitted > PERMIT_SECONDS * 1000L - 10_000 || !air.isJoinPermitted()) {
+                    h.permitJoining(id, Duration.ofSeconds(PERMIT_SECONDS));
+                    permittedAt.put(d.ieee(), now);
                     continue; // the permit reaches the radio asynchronously: join next round
                 }
                 air.tryJoin(d);
