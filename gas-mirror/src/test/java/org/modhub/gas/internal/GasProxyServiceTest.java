@@ -173,6 +173,48 @@ class GasProxyServiceTest {
         assertEquals(List.of(100L, 100L, 100L, 100L, 100L, 100L, 100L, 100L), all.stream().map(ProfileSample::raw).toList());
     }
 
+    /**
+     * A recovered capture (SE PublishSnapshot, payload type 0) has no "today's energy": the HAN bundle
+     * hands it over with 0. The mirror takes only the volume register of recovered captures, so that 0
+     * never reaches a read: today's energy and cost served are those of the latest live push, the
+     * profile and the daily read of a recovered midnight come from volumes only.
+     */
+    @Test
+    void recoveredCapturesWithoutTodaysEnergyNeverChangeWhatTheMirrorServes() throws Exception {
+        mirror.addRecovery((meter, from, to) -> {
+            List<GasPush> pushes = new ArrayList<>();
+            for (long t = from.getEpochSecond(); t < to.getEpochSecond(); t += 1800) {
+                long n = (t - DAY0.getEpochSecond()) / 1800;
+                pushes.add(new GasPush(GAS, Instant.ofEpochSecond(t).plusSeconds(7), 1_000 + 100 * (n + 48), -3, 0, 0));
+            }
+            return CompletableFuture.completedFuture(pushes);
+        });
+        // the day before DAY0: half hours 46 and 47 (23:00, 23:30), then nothing until 01:00 on DAY0
+        mirror.accept(pushBefore(2, 1_000 + 100 * 46));
+        mirror.accept(pushBefore(1, 1_000 + 100 * 47));
+        GasPush live = push(2, 1_000 + 100 * 50);
+        mirror.accept(live);
+        MirrorRead r = mirror.read(GAS).orElseThrow();
+        assertEquals(live.capturedAt(), r.capturedAt());
+        assertEquals(live.todayEnergyWh(), r.todayEnergyWh());
+        assertEquals(live.todayCostMinor(), r.todayCostMinor());
+        // 00:00, 00:30 recovered, 01:00 live: every half hour 100 litres, the midnight read from the recovered volume
+        List<ProfileSample> p = profile();
+        assertEquals(4, p.size(), p.toString());
+        assertTrue(p.stream().allMatch(s -> s.raw() == 100), p.toString());
+        List<Reading> daily = mirror.dailyReads(GAS);
+        assertEquals(1, daily.size(), daily.toString());
+        assertEquals(DAY0, daily.get(0).instant());
+        assertEquals(1_000 + 100 * 48, daily.get(0).raw());
+    }
+
+    /** A push {@code n} half hours before DAY0 (a few seconds after that boundary). */
+    GasPush pushBefore(int n, long litres) {
+        Instant at = DAY0.minus(Duration.ofMinutes(30L * n)).plusSeconds(7);
+        clock.now = at.plusSeconds(1);
+        return new GasPush(GAS, at, litres, -3, litres * 11, litres / 10);
+    }
+
     @Test
     void smallLogsKeepTheirNewestEntries() throws Exception {
         for (int i = 1; i <= 7; i++) {

@@ -38,7 +38,8 @@ import org.osgi.framework.Bundle;
  * <pre>
  * {"time":..., "health":{"state","readyMs"}, "han":[{"id","type","technology","sleepy","lastContact","network"}],
  *  "wan":[{"technology","state","reason","since","signalDbm"}], "bundles":[{"id","name","version","state"}],
- *  "gas":[{"meter","capturedAt","ageSeconds","stale","volumeM3","todayEnergyWh","todayCostMinor"}],
+ *  "gas":[{"meter","capturedAt","ageSeconds","stale","volumeM3","todayEnergyWh","todayCostMinor",
+ *          "daily":[{"at","volumeM3"}]}],   (daily: the mirror's daily read log, newest first)
  *  "events":[{"time","kind","code","severity","source","detail"}],
  *  "chart":{"meter","measurand","unit","samples":[{"end","value"}]}}
  * </pre>
@@ -250,6 +251,22 @@ final class StatusJson {
                     sb.append(",\"volumeM3\":").append(m.volumeM3().toPlainString());
                     sb.append(",\"todayEnergyWh\":").append(m.todayEnergyWh());
                     sb.append(",\"todayCostMinor\":").append(m.todayCostMinor());
+                    sb.append(",\"daily\":[");
+                    List<org.modhub.api.metering.Reading> daily;
+                    try {
+                        daily = gas.dailyReads(e.device());
+                    } catch (RuntimeException ex) {
+                        daily = List.of();
+                    }
+                    for (int i = 0; i < daily.size(); i++) {
+                        if (i > 0) {
+                            sb.append(',');
+                        }
+                        sb.append("{\"at\":");
+                        Json.string(sb, daily.get(i).instant().toString());
+                        sb.append(",\"volumeM3\":").append(daily.get(i).value().stripTrailingZeros().toPlainString()).append('}');
+                    }
+                    sb.append(']');
                 } else {
                     sb.append(",\"capturedAt\":null");
                 }

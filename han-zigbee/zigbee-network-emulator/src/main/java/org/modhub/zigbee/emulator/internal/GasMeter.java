@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * An emulated battery gas meter (GSME), a sleepy end device. It sleeps between wake-ups (every 30
@@ -46,6 +47,11 @@ public final class GasMeter extends SeMeter {
     private volatile long clockOffsetMillis;
     private volatile long clockStepMillis;
     private volatile boolean clockJustSet;
+    /** Real time (epoch ms) of the last wake-up that captured, 0: none yet. */
+    private volatile long lastWakeReal;
+    /** The meter's non-volatile memory: gets its state after each capture, before the push goes out. */
+    private volatile Consumer<byte[]> memory;
+    static final int MEMORY_VERSION = 1;
     /** Reading snapshot time, UTC (seconds since 2000-01-01). */
     public static final int ATTR_SNAPSHOT_TIME = 0x0004;
     static final long ZIGBEE_EPOCH = 946_684_800L;
@@ -134,19 +140,109 @@ public final class GasMeter extends SeMeter {
             } else if (clockStepMillis > 0) {
                 clockOffsetMillis = Math.min(0, clockOffsetMillis + clockStepMillis);
             }
-            litres += 37;
-            todayWh += 410;
-            todayPence += 3;
-            lastCapture = now().getEpochSecond();
-            synchronized (this) {
-                history.addLast(new long[] {lastCapture, litres, todayWh, todayPence});
-                while (history.size() > HISTORY) {
-                    history.removeFirst();
-                }
+            capture(System.currentTimeMillis());
+            Consumer<byte[]> m = memory;
+            if (m != null) {
+                m.accept(memory()); // like a real meter: the capture is in its memory before it is sent
             }
             awakeUntil = System.currentTimeMillis() + awakeWindowMillis;
             report(ATTR_SUMMATION, ATTR_TODAY_ENERGY_WH, ATTR_TODAY_COST, ATTR_SNAPSHOT_TIME);
         });
+    }
+
+    /** One capture at real time {@code real}: some gas used, registers and history updated. */
+    private void capture(long real) {
+        litres += 37;
+        todayWh += 410;
+        todayPence += 3;
+        lastCapture = (real + clockOffsetMillis) / 1000;
+        lastWakeReal = real;
+        synchronized (this) {
+            history.addLast(new long[] {lastCapture, litres, todayWh, todayPence});
+            while (history.size() > HISTORY) {
+                history.removeFirst();
+            }
+        }
+    }
+
+    /**
+     * Gives the meter a non-volatile memory: {@code sink} receives the meter's state (see
+     * {@link #memory()}) after every capture, before the push is sent.
+     */
+    public void setMemory(Consumer<byte[]> sink) {
+        this.memory = sink;
+    }
+
+    /**
+     * The meter's state as its memory keeps it: registers, clock offset and step, the real time of the
+     * last wake-up and the capture history. Versioned binary.
+     */
+    public synchronized byte[] memory() {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 + 8 * 7 + 4 + history.size() * 32);
+        b.put((byte) MEMORY_VERSION).putLong(litres).putLong(todayWh).putLong(todayPence).putLong(clockOffsetMillis)
+                .putLong(clockStepMillis).putLong(lastWakeReal).putLong(lastCapture).putInt(history.size());
+        for (long[] c : history) {
+            b.putLong(c[0]).putLong(c[1]).putLong(c[2]).putLong(c[3]);
+        }
+        return b.array();
+    }
+
+    /**
+     * Restores the state {@link #memory()} gave, as the meter finds it when the hub comes back: a
+     * real meter keeps waking and capturing while the hub is down, so the wake-ups of period
+     * {@code periodMillis} that fell between the last stored one and {@code nowMillis} are captured
+     * now (at the times they would have had), without a push — the hub missed them.
+     *
+     * @return the number of wake-ups captured that way
+     * @throws IllegalArgumentException if the state is malformed
+     */
+    public int restore(byte[] state, long periodMillis, long nowMillis) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(state);
+        try {
+            if (b.get() != MEMORY_VERSION) {
+                throw new IllegalArgumentException("unknown gas meter memory version");
+            }
+            long l = b.getLong();
+            long wh = b.getLong();
+            long pence = b.getLong();
+            long offset = b.getLong();
+            long step = b.getLong();
+            long wake = b.getLong();
+            long capture = b.getLong();
+            int n = b.getInt();
+            if (n < 0 || n > HISTORY || b.remaining() != n * 32) {
+                throw new IllegalArgumentException("gas meter memory holds " + b.remaining() + " octets for " + n + " captures");
+            }
+            Deque<long[]> h = new ArrayDeque<>();
+            for (int i = 0; i < n; i++) {
+                h.addLast(new long[] {b.getLong(), b.getLong(), b.getLong(), b.getLong()});
+            }
+            synchronized (this) {
+                litres = l;
+                todayWh = wh;
+                todayPence = pence;
+                clockOffsetMillis = offset;
+                clockStepMillis = step;
+                clockJustSet = false;
+                lastWakeReal = wake;
+                lastCapture = capture;
+                history.clear();
+                history.addAll(h);
+                int missed = 0;
+                if (wake > 0 && periodMillis > 0) {
+                    for (long t = wake + periodMillis; t <= nowMillis && missed < HISTORY; t += periodMillis) {
+                        if (clockStepMillis > 0) {
+                            clockOffsetMillis = Math.min(0, clockOffsetMillis + clockStepMillis);
+                        }
+                        capture(t);
+                        missed++;
+                    }
+                }
+                return missed;
+            }
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new IllegalArgumentException("gas meter memory truncated", e);
+        }
     }
 
     @Override
@@ -191,7 +287,9 @@ public final class GasMeter extends SeMeter {
         if (waking != null) {
             waking.cancel(false);
         }
-        waking = network.scheduler().scheduleAtFixedRate(this::wakeUp, periodMillis, periodMillis,
+        // fixed delay, not fixed rate: a wake-up delayed by a busy machine is not followed by a burst of
+        // catch-up wake-ups (two captures in one second would carry the same capture time)
+        waking = network.scheduler().scheduleWithFixedDelay(this::wakeUp, periodMillis, periodMillis,
                 TimeUnit.MILLISECONDS);
     }
 }
