@@ -155,7 +155,14 @@ public class ZigBeeCoordinatorComponent implements HealthContributor {
         if (!d.equals("auto") && !d.equals("none")) {
             // the driver's constructor only keeps the port: the serial I/O happens in formOrRestore on
             // the coordinator's thread
-            start(driver(d, new SerialZigBeePort(config.port(), config.baudRate(), flow(config.flowControl()))));
+            ZigBeeTransportTransmit driver;
+            try {
+                driver = driver(d, new SerialZigBeePort(config.port(), config.baudRate(), flow(config.flowControl())));
+            } catch (DriverMissingException e) {
+                refuse(log, "dongle", e.getMessage());
+                return;
+            }
+            start(driver);
         } else if (d.equals("auto") && transportService != null) {
             start(transportService);
         }
@@ -175,15 +182,36 @@ public class ZigBeeCoordinatorComponent implements HealthContributor {
         };
     }
 
+    /**
+     * The library's driver for a dongle. Each driver is a bundle of its own, imported dynamically
+     * (bnd.bnd): a product variant carries the driver of its radio only, and a driver bundle installed
+     * later (OTA) is picked up without a refresh.
+     *
+     * @throws DriverMissingException if the variant has no bundle for that driver
+     */
     static ZigBeeTransportTransmit driver(String dongle, ZigBeePort port) {
-        return switch (dongle) {
-            case "ember" -> new ZigBeeDongleEzsp(port);
-            case "telegesis" -> new ZigBeeDongleTelegesis(port);
-            case "xbee" -> new ZigBeeDongleXBee(port);
-            case "conbee" -> new ZigBeeDongleConBee(port);
-            case "cc2531" -> new ZigBeeDongleTiCc2531(port);
-            default -> throw new IllegalArgumentException("no driver for dongle '" + dongle + "'");
-        };
+        try {
+            return switch (dongle) {
+                case "ember" -> new ZigBeeDongleEzsp(port);
+                case "telegesis" -> new ZigBeeDongleTelegesis(port);
+                case "xbee" -> new ZigBeeDongleXBee(port);
+                case "conbee" -> new ZigBeeDongleConBee(port);
+                case "cc2531" -> new ZigBeeDongleTiCc2531(port);
+                default -> throw new IllegalArgumentException("no driver for dongle '" + dongle + "'");
+            };
+        } catch (NoClassDefFoundError e) {
+            throw new DriverMissingException("the driver bundle for dongle '" + dongle + "' (com.zsmartsystems.zigbee.dongle."
+                    + dongle + ") is not installed in this product variant");
+        }
+    }
+
+    /** A dongle whose driver bundle is not installed. */
+    static final class DriverMissingException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        DriverMissingException(String message) {
+            super(message);
+        }
     }
 
     @Reference(name = "transport", service = ZigBeeTransportTransmit.class, cardinality = ReferenceCardinality.OPTIONAL,
