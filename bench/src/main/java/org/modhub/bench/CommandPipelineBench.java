@@ -70,6 +70,7 @@ public final class CommandPipelineBench {
     private static final int COMMANDS = Integer.getInteger("bench.commands", 4_000);
     private static final int WORKERS = Integer.getInteger("bench.workers", 2);
     private static final int WINDOW = Integer.getInteger("bench.window", 16);
+    private static final int WARMUP = Integer.getInteger("bench.warmup", 3);
     private static final Eui64 HUB = Eui64.parse("00-DB-12-34-56-78-90-A4");
     private static final Eui64 SUPPLIER = Eui64.parse("90-B3-D5-1F-30-00-00-03");
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -95,12 +96,15 @@ public final class CommandPipelineBench {
         double[][] raw1 = new double[RUNS][];
         System.err.printf("%d commands per run, %d router workers, head-end window %d, %d runs%n", COMMANDS, WORKERS,
                 WINDOW, RUNS);
-        // warm-up, not counted: every path run in full, so the JIT has compiled it
+        // warm-up, not counted: every path run in full, several times, so that C2 has compiled it (one
+        // round left the C2 compiler thread at a fifth of the process's CPU during the measured runs)
         System.err.println("warm-up (not counted):");
-        runPipeline(root.resolve("warm"), "FULL", supplierKeys, COMMANDS);
-        runPipeline(root.resolve("warm2"), "NORMAL", supplierKeys, COMMANDS);
-        runRaw(supplierKeys, COMMANDS, WORKERS);
-        runRaw(supplierKeys, COMMANDS, 1);
+        for (int w = 0; w < WARMUP; w++) {
+            runPipeline(root.resolve("warm" + w), "FULL", supplierKeys, COMMANDS);
+            runPipeline(root.resolve("warmn" + w), "NORMAL", supplierKeys, COMMANDS);
+            runRaw(supplierKeys, COMMANDS, WORKERS);
+            runRaw(supplierKeys, COMMANDS, 1);
+        }
         for (int r = 0; r < RUNS; r++) {
             // the peer brackets the pipeline (before and after, averaged): on a shared machine the load
             // changes within seconds, and a peer measured only on one side would be biased
@@ -167,17 +171,21 @@ public final class CommandPipelineBench {
             Outbox outbox = new Outbox() {
                 @Override
                 public void enqueue(OutboundMessage m) {
-                    durable.enqueue(m);
-                    if (m.topic().equals(HubMessageRouter.RESPONSE_TOPIC)) {
-                        answeredAt.put(m.id(), System.nanoTime());
-                        responses.incrementAndGet();
-                        window.release();
-                    }
+                    enqueueAll(List.of(m));
                 }
 
+                /** The real outbox's enqueueAll (one commit), then the answers are counted as durable. */
                 @Override
                 public void enqueueAll(List<OutboundMessage> messages) {
-                    messages.forEach(this::enqueue);
+                    durable.enqueueAll(messages);
+                    long now = System.nanoTime();
+                    for (OutboundMessage m : messages) {
+                        if (m.topic().equals(HubMessageRouter.RESPONSE_TOPIC)) {
+                            answeredAt.put(m.id(), now);
+                            responses.incrementAndGet();
+                            window.release();
+                        }
+                    }
                 }
 
                 @Override
@@ -203,6 +211,7 @@ public final class CommandPipelineBench {
             long[] sentAt = new long[n];
             long cpuStart = 0;
             long hubStart = 0;
+            Map<Long, Object[]> byThreadStart = Map.of();
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 if (!window.tryAcquire(30, java.util.concurrent.TimeUnit.SECONDS)) {
@@ -212,6 +221,7 @@ public final class CommandPipelineBench {
                 if (i == 0) {
                     cpuStart = cpu();
                     hubStart = hubThreadCpu();
+                    byThreadStart = threadCpu();
                 }
                 in.received("hub/command", cmds.get(i));
             }
@@ -220,6 +230,18 @@ public final class CommandPipelineBench {
             }
             long cpuUsed = cpu() - cpuStart;
             long hubThreads = hubThreadCpu() - hubStart;
+            Map<String, Long> used = new java.util.TreeMap<>();
+            for (Map.Entry<Long, Object[]> e : threadCpu().entrySet()) {
+                Object[] before = byThreadStart.get(e.getKey());
+                used.merge((String) e.getValue()[0], (Long) e.getValue()[1] - (before == null ? 0L : (Long) before[1]),
+                        Long::sum);
+            }
+            StringBuilder split = new StringBuilder();
+            used.forEach((name, ns) -> {
+                if (ns > 0) {
+                    split.append(String.format(" %s %.0f", name, ns / 1e3 / n));
+                }
+            });
             long end = 0;
             long[] lat = new long[n];
             for (int i = 0; i < n; i++) {
@@ -237,7 +259,8 @@ public final class CommandPipelineBench {
                 throw new IllegalStateException(durable.stats().pending() + " messages in the outbox, not " + n);
             }
             System.err.printf("  %s: process cpu %.0f us/cmd, of which the hub's threads (router, pki, outbox, session) "
-                    + "%.0f us/cmd; the rest is the JVM's (JIT, GC)%n", durability, cpuUsed / 1e3 / n, hubThreads / 1e3 / n);
+                    + "%.0f us/cmd; the rest is the JVM's (JIT, GC); by thread (us/cmd):%s%n", durability, cpuUsed / 1e3 / n,
+                    hubThreads / 1e3 / n, split);
             return new double[] {n / ((end - start) / 1e9), p99(lat), cpuUsed / 1e3 / n};
         } finally {
             store.close();
@@ -299,6 +322,22 @@ public final class CommandPipelineBench {
             }
         }
         return sum;
+    }
+
+    /**
+     * CPU time so far (ns) of the hub's threads and the session's, by thread id, each with its name
+     * less its number (a pool thread that ended and one of the same name that started are told apart).
+     */
+    private static Map<Long, Object[]> threadCpu() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<Long, Object[]> out = new HashMap<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("modhub") || t.getName().equals("main")) {
+                out.put(t.getId(), new Object[] {t.getName().replaceAll("-?[0-9]+$", ""),
+                    Math.max(0, mx.getThreadCpuTime(t.getId()))});
+            }
+        }
+        return out;
     }
 
     /** CPU time of this process so far (ns). */
