@@ -365,33 +365,46 @@ public class HubMessageRouter implements MessageRouter {
 
     /**
      * Order within a lane: the tail of its handler chain (without a verifier, and with one), and
-     * with a verifier tickets in arrival order and whose turn it is to be accepted.
+     * with a verifier tickets in arrival order and the accept steps waiting for their turn.
      */
     private static final class Lane {
         CompletableFuture<Void> handled = CompletableFuture.completedFuture(null);
         CompletableFuture<Void> verifiedTail = CompletableFuture.completedFuture(null);
         long issued;
         long acceptTurn;
+        /** Accept steps whose turn has not come, by ticket; one thread at a time runs them in order. */
+        final Map<Long, Runnable> waitingSteps = new java.util.HashMap<>();
+        boolean running;
 
-        synchronized void awaitAcceptTurn(long ticket) {
-            boolean interrupted = false;
-            while (acceptTurn != ticket) {
+        /**
+         * Runs {@code step} once every ticket before it ran its own (or passed): on this thread when
+         * its turn has come, else later on the thread whose step made it come. No thread waits.
+         */
+        void inTurn(long ticket, Runnable step) {
+            synchronized (this) {
+                waitingSteps.put(ticket, step);
+                if (running) {
+                    return;
+                }
+                running = true;
+            }
+            while (true) {
+                Runnable next;
+                synchronized (this) {
+                    next = waitingSteps.remove(acceptTurn);
+                    if (next == null) {
+                        running = false;
+                        return;
+                    }
+                    acceptTurn++;
+                }
                 try {
-                    wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
+                    next.run();
+                } catch (RuntimeException e) {
+                    // a step handles its own failures; this one must not stop the lane
                 }
             }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
         }
-
-        synchronized void accepted() {
-            acceptTurn++;
-            notifyAll();
-        }
-
     }
 
     private Lane lane(byte[] bytes) {
@@ -449,12 +462,13 @@ public class HubMessageRouter implements MessageRouter {
     }
 
     /**
-     * With a verifier, on a worker: check (signature, certificate, role, window, ranges), then in the
-     * lane's arrival order reserve the counter ({@code accept}) and link the command into the lane's
-     * handler chain; the handler runs (on a worker, in arrival order) only once the verifier stored
-     * the counter durably. The worker that ran the handler signs the response and hands it to the
-     * response writer, which queues everything handed to it in one outbox commit. No thread waits for
-     * a commit: all commands in flight can share the verifier's and the outbox's commits.
+     * With a verifier, on a worker: check (signature, certificate, role, window, ranges), then the
+     * accept step in the lane's arrival order ({@link Lane#inTurn}: run here, or by the worker whose
+     * step made its turn come, so no worker waits for another). The handler runs on a worker, in
+     * arrival order, once the verifier stored the counter durably; that worker signs the response and
+     * hands it to the response writer, which queues everything handed to it in one outbox commit. No
+     * thread waits for a commit: all commands in flight can share the verifier's and the outbox's
+     * commits.
      */
     private void pipeline(CommandVerifier v, Lane lane, long ticket, byte[] bytes) {
         CommandVerifier.Checked checked = null;
@@ -464,23 +478,30 @@ public class HubMessageRouter implements MessageRouter {
         } catch (SecurityCheckException | RuntimeException e) {
             refusal = e;
         }
-        CompletableFuture<Envelope> stored = null;
-        CompletableFuture<CompletionStage<Envelope>> invoked = null;
-        lane.awaitAcceptTurn(ticket);
-        try {
-            if (checked != null) {
-                // reserved at once: the next command of the lane is judged against it
-                stored = v.accept(checked).toCompletableFuture();
-                invoked = lane.verifiedTail.thenCombineAsync(stored, (x, command) -> invoke(command), workers);
-                lane.verifiedTail = invoked.handle((r, e) -> null);
-            }
-        } catch (RuntimeException e) {
-            refusal = e;
-        } finally {
-            lane.accepted();
-        }
-        if (invoked == null) {
+        if (checked == null) {
+            lane.inTurn(ticket, () -> { }); // its turn passes; the refusal is alerted here, off the lane
             refused(bytes, refusal);
+            return;
+        }
+        CommandVerifier.Checked passed = checked;
+        lane.inTurn(ticket, () -> accept(v, lane, bytes, passed));
+    }
+
+    /**
+     * The accept step of a command, in its lane's arrival order: reserves the counter and links the
+     * command into the lane's handler chain, so that its handler runs (on a worker, in arrival order)
+     * only once its counter is durable; then the response is signed on that worker.
+     */
+    private void accept(CommandVerifier v, Lane lane, byte[] bytes, CommandVerifier.Checked checked) {
+        CompletableFuture<Envelope> stored;
+        CompletableFuture<CompletionStage<Envelope>> invoked;
+        try {
+            // reserved at once: the next command of the lane is judged against it
+            stored = v.accept(checked).toCompletableFuture();
+            invoked = lane.verifiedTail.thenCombineAsync(stored, (x, command) -> invoke(command), workers);
+            lane.verifiedTail = invoked.handle((r, e) -> null);
+        } catch (RuntimeException e) {
+            offWorker(() -> refused(bytes, e));
             return;
         }
         CompletableFuture<Envelope> command = stored;
@@ -492,11 +513,7 @@ public class HubMessageRouter implements MessageRouter {
                     log.warn("command dropped: the router is stopping");
                     return;
                 }
-                try { // off the verifier's writer thread, which completed the stage
-                    responders.execute(() -> refused(bytes, cause));
-                } catch (RejectedExecutionException e) {
-                    refused(bytes, cause);
-                }
+                offWorker(() -> refused(bytes, cause)); // not on the verifier's writer thread
                 return;
             }
             Envelope verified = command.join();
@@ -514,6 +531,15 @@ public class HubMessageRouter implements MessageRouter {
                 });
             }
         });
+    }
+
+    /** Runs a refusal's alert on the responder pool (or here when it is stopping). */
+    private void offWorker(Runnable task) {
+        try {
+            responders.execute(task);
+        } catch (RejectedExecutionException e) {
+            task.run();
+        }
     }
 
     /** A command the verifier refused: alerted, its place in the pipeline freed. */
