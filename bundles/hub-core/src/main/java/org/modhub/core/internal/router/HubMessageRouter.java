@@ -473,18 +473,28 @@ public class HubMessageRouter implements MessageRouter {
     private void pipeline(CommandVerifier v, Lane lane, long ticket, byte[] bytes) {
         CommandVerifier.Checked checked = null;
         Throwable refusal = null;
+        boolean turnTaken = false;
         try {
-            checked = v.check(bytes);
-        } catch (SecurityCheckException | RuntimeException e) {
-            refusal = e;
+            try {
+                checked = v.check(bytes);
+            } catch (SecurityCheckException | RuntimeException e) {
+                refusal = e;
+            }
+            if (checked == null) {
+                turnTaken = true;
+                lane.inTurn(ticket, () -> { }); // its turn passes; the refusal is alerted here, off the lane
+                refused(bytes, refusal);
+                return;
+            }
+            CommandVerifier.Checked passed = checked;
+            turnTaken = true;
+            lane.inTurn(ticket, () -> accept(v, lane, bytes, passed));
+        } finally {
+            if (!turnTaken) { // whatever the verifier threw: the lane's later commands must not wait for this one
+                lane.inTurn(ticket, () -> { });
+                inFlight.release();
+            }
         }
-        if (checked == null) {
-            lane.inTurn(ticket, () -> { }); // its turn passes; the refusal is alerted here, off the lane
-            refused(bytes, refusal);
-            return;
-        }
-        CommandVerifier.Checked passed = checked;
-        lane.inTurn(ticket, () -> accept(v, lane, bytes, passed));
     }
 
     /**
