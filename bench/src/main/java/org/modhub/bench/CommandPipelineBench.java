@@ -68,7 +68,12 @@ import org.osgi.service.log.Logger;
 public final class CommandPipelineBench {
     private static final int RUNS = Integer.getInteger("bench.runs", 5);
     private static final int COMMANDS = Integer.getInteger("bench.commands", 4_000);
-    private static final int WORKERS = Integer.getInteger("bench.workers", 2);
+    /** The router's default commandWorkers. */
+    private static final int DEFAULT_WORKERS = 2;
+    private static final int WORKERS = Integer.getInteger("bench.workers", DEFAULT_WORKERS);
+    /** Figures of the router's default sizing are command_pipeline.*; others name their worker count. */
+    private static final String NAME = WORKERS == DEFAULT_WORKERS ? "command_pipeline"
+            : "command_pipeline." + WORKERS + "workers";
     private static final int WINDOW = Integer.getInteger("bench.window", 16);
     private static final int WARMUP = Integer.getInteger("bench.warmup", 3);
     private static final Eui64 HUB = Eui64.parse("00-DB-12-34-56-78-90-A4");
@@ -120,15 +125,15 @@ public final class CommandPipelineBench {
                     pipelineNormal[r][1], WORKERS, raw[r][0], raw[r][1], raw[r][2], raw1[r][0], raw1[r][1]);
         }
         String peer = "ecdsa_p256.verify_sign." + WORKERS + "threads";
-        figure("command_pipeline.rate", median(pipeline, 0), "cmd/s", peer, median(raw, 0));
-        figure("command_pipeline.p99", median(pipeline, 1), "ms", peer + ".p99", median(raw, 1));
-        figure("command_pipeline.store_normal.rate", median(pipelineNormal, 0), "cmd/s", peer, median(raw, 0));
-        figure("command_pipeline.store_normal.p99", median(pipelineNormal, 1), "ms", peer + ".p99", median(raw, 1));
-        figure("command_pipeline.rate_vs_one_thread", median(pipeline, 0), "cmd/s", "ecdsa_p256.verify_sign.1thread",
+        figure(NAME + ".rate", median(pipeline, 0), "cmd/s", peer, median(raw, 0));
+        figure(NAME + ".p99", median(pipeline, 1), "ms", peer + ".p99", median(raw, 1));
+        figure(NAME + ".store_normal.rate", median(pipelineNormal, 0), "cmd/s", peer, median(raw, 0));
+        figure(NAME + ".store_normal.p99", median(pipelineNormal, 1), "ms", peer + ".p99", median(raw, 1));
+        figure(NAME + ".rate_vs_one_thread", median(pipeline, 0), "cmd/s", "ecdsa_p256.verify_sign.1thread",
                 median(raw1, 0));
         // CPU time the process spent per command: what the pipeline costs beyond its crypto, whatever
         // else the machine is doing
-        figure("command_pipeline.cpu_per_command", median(pipeline, 2), "us", "ecdsa_p256.verify_sign.cpu", median(raw, 2));
+        figure(NAME + ".cpu_per_command", median(pipeline, 2), "us", "ecdsa_p256.verify_sign.cpu", median(raw, 2));
         deleteTree(root);
     }
 
@@ -167,6 +172,7 @@ public final class CommandPipelineBench {
             OutboxService durable = new OutboxService(store, new ConfigGuard(context, logger()),
                     logger(), config(OutboxService.Config.class, Map.of()), Map.of());
             java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(WINDOW);
+            List<Long> commitTimes = new ArrayList<>();
             java.util.concurrent.ConcurrentHashMap<String, Long> answeredAt = new java.util.concurrent.ConcurrentHashMap<>();
             Outbox outbox = new Outbox() {
                 @Override
@@ -177,8 +183,12 @@ public final class CommandPipelineBench {
                 /** The real outbox's enqueueAll (one commit), then the answers are counted as durable. */
                 @Override
                 public void enqueueAll(List<OutboundMessage> messages) {
+                    long t0 = System.nanoTime();
                     durable.enqueueAll(messages);
                     long now = System.nanoTime();
+                    synchronized (commitTimes) {
+                        commitTimes.add(now - t0);
+                    }
                     for (OutboundMessage m : messages) {
                         if (m.topic().equals(HubMessageRouter.RESPONSE_TOPIC)) {
                             answeredAt.put(m.id(), now);
@@ -198,9 +208,11 @@ public final class CommandPipelineBench {
             router.setVerifier(pki);
             router.setSigner(pki);
             byte[] answer = "ok".getBytes(StandardCharsets.UTF_8);
+            java.util.concurrent.ConcurrentHashMap<String, Long> handledAt = new java.util.concurrent.ConcurrentHashMap<>();
             router.addHandler(new MessageHandler() {
                 @Override
                 public CompletionStage<Envelope> handle(Envelope c) {
+                    handledAt.put(c.messageId(), System.nanoTime());
                     return CompletableFuture.completedFuture(c.respond("r-" + c.messageId(), HUB, c.dateTime(), answer));
                 }
             }, Map.of(MessageHandler.MESSAGE_CODES, 0x0001));
@@ -244,10 +256,15 @@ public final class CommandPipelineBench {
             });
             long end = 0;
             long[] lat = new long[n];
+            long[] toHandler = new long[n];
+            long[] afterHandler = new long[n];
             for (int i = 0; i < n; i++) {
                 long at = answeredAt.get("r-cmd-" + (i + 1));
+                long handled = handledAt.get("cmd-" + (i + 1));
                 end = Math.max(end, at);
                 lat[i] = at - sentAt[i];
+                toHandler[i] = handled - sentAt[i];
+                afterHandler[i] = at - handled;
             }
             router.awaitIdle(java.time.Duration.ofSeconds(30));
             router.deactivate();
@@ -258,6 +275,18 @@ public final class CommandPipelineBench {
             if (durable.stats().pending() != n) {
                 throw new IllegalStateException(durable.stats().pending() + " messages in the outbox, not " + n);
             }
+            System.err.printf("  %s: latency p50/p99 (ms): total %.2f/%.2f; to the handler (check, accept, counter "
+                    + "durable) %.2f/%.2f; handler to response durable (sign, outbox commit) %.2f/%.2f%n", durability,
+                    pct(lat, 50), pct(lat, 99), pct(toHandler, 50), pct(toHandler, 99), pct(afterHandler, 50),
+                    pct(afterHandler, 99));
+            long[] commits;
+            synchronized (commitTimes) {
+                commits = commitTimes.stream().mapToLong(Long::longValue).toArray();
+            }
+            long slow = Arrays.stream(commits).filter(c -> c > 5_000_000L).count();
+            System.err.printf("  %s: outbox commits of responses: %d (%.1f responses each), duration p50/p99/max (ms) "
+                    + "%.2f/%.2f/%.2f, over 5 ms: %d%n", durability, commits.length, (double) n / commits.length,
+                    pct(commits, 50), pct(commits, 99), Arrays.stream(commits).max().orElse(0) / 1e6, slow);
             System.err.printf("  %s: process cpu %.0f us/cmd, of which the hub's threads (router, pki, outbox, session) "
                     + "%.0f us/cmd; the rest is the JVM's (JIT, GC); by thread (us/cmd):%s%n", durability, cpuUsed / 1e3 / n,
                     hubThreads / 1e3 / n, split);
