@@ -68,12 +68,14 @@ import org.osgi.service.log.Logger;
 public final class CommandPipelineBench {
     private static final int RUNS = Integer.getInteger("bench.runs", 5);
     private static final int COMMANDS = Integer.getInteger("bench.commands", 4_000);
+    /** An estimate of one commit per group (see {@link #mergedCounters}); not the hub's code. */
+    private static final boolean MERGED_COUNTERS = Boolean.getBoolean("bench.mergedCounters");
     /** The router's default commandWorkers. */
     private static final int DEFAULT_WORKERS = 2;
     private static final int WORKERS = Integer.getInteger("bench.workers", DEFAULT_WORKERS);
     /** Figures of the router's default sizing are command_pipeline.*; others name their worker count. */
-    private static final String NAME = WORKERS == DEFAULT_WORKERS ? "command_pipeline"
-            : "command_pipeline." + WORKERS + "workers";
+    private static final String NAME = (WORKERS == DEFAULT_WORKERS ? "command_pipeline"
+            : "command_pipeline." + WORKERS + "workers") + (MERGED_COUNTERS ? ".estimate_merged_counters" : "");
     private static final int WINDOW = Integer.getInteger("bench.window", 16);
     private static final int WARMUP = Integer.getInteger("bench.warmup", 3);
     private static final Eui64 HUB = Eui64.parse("00-DB-12-34-56-78-90-A4");
@@ -137,6 +139,46 @@ public final class CommandPipelineBench {
         deleteTree(root);
     }
 
+    /**
+     * An estimate only, not the hub's code (-Dbench.mergedCounters=true): what one durable commit per
+     * group for the counters and the responses would give. The PKI agent's counter writes (its
+     * compare-and-set in the state store) go into the outbox's group commit as one row each, so they
+     * share commits with the responses in the same file; the value is then kept in memory.
+     */
+    private static StateStore mergedCounters(StateStore real, java.util.concurrent.atomic.AtomicReference<OutboxService> outbox,
+            AtomicLong rows) {
+        Map<String, byte[]> counters = new java.util.concurrent.ConcurrentHashMap<>();
+        return (StateStore) java.lang.reflect.Proxy.newProxyInstance(StateStore.class.getClassLoader(),
+                new Class<?>[] {StateStore.class}, (proxy, m, a) -> {
+                    if (a != null && a.length > 0 && "org.modhub.pki.counters".equals(a[0])) {
+                        String key = (String) a[1];
+                        switch (m.getName()) {
+                            case "get":
+                                return Optional.ofNullable(counters.get(key));
+                            case "compareAndSet": {
+                                byte[] expected = (byte[]) a[2];
+                                byte[] value = (byte[]) a[3];
+                                if (!Arrays.equals(expected, counters.get(key))) {
+                                    return false;
+                                }
+                                outbox.get().enqueueAll(List.of(new OutboundMessage("ctr-" + key + "-"
+                                        + rows.incrementAndGet(), "bench/counter", OutboundMessage.PRIORITY_LOWEST, 0,
+                                        Instant.now(), value)));
+                                counters.put(key, value);
+                                return true;
+                            }
+                            default:
+                                throw new UnsupportedOperationException(m.getName());
+                        }
+                    }
+                    try {
+                        return m.invoke(real, a);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
     private static String pem(X509Certificate c) throws Exception {
         return "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
                 .encodeToString(c.getEncoded()) + "\n-----END CERTIFICATE-----\n";
@@ -160,7 +202,10 @@ public final class CommandPipelineBench {
         BundleContext context = context(props);
         HubStore store = HubStore.open(context, logger());
         try {
-            StateStore state = new SqliteStateStore(store);
+            StateStore hubState = new SqliteStateStore(store);
+            java.util.concurrent.atomic.AtomicReference<OutboxService> outboxRef = new java.util.concurrent.atomic.AtomicReference<>();
+            AtomicLong counterRows = new AtomicLong();
+            StateStore state = MERGED_COUNTERS ? mergedCounters(hubState, outboxRef, counterRows) : hubState;
             EventLog events = new MemoryEvents();
             Map<String, Object> pkiConfig = new HashMap<>();
             Path base = dir.getParent();
@@ -171,6 +216,7 @@ public final class CommandPipelineBench {
             AtomicLong responses = new AtomicLong();
             OutboxService durable = new OutboxService(store, new ConfigGuard(context, logger()),
                     logger(), config(OutboxService.Config.class, Map.of()), Map.of());
+            outboxRef.set(durable);
             java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(WINDOW);
             List<Long> commitTimes = new ArrayList<>();
             java.util.concurrent.ConcurrentHashMap<String, Long> answeredAt = new java.util.concurrent.ConcurrentHashMap<>();
@@ -272,7 +318,7 @@ public final class CommandPipelineBench {
             java.lang.reflect.Method stop = OutboxService.class.getDeclaredMethod("deactivate");
             stop.setAccessible(true);
             stop.invoke(durable);
-            if (durable.stats().pending() != n) {
+            if (durable.stats().pending() != n + counterRows.get()) {
                 throw new IllegalStateException(durable.stats().pending() + " messages in the outbox, not " + n);
             }
             System.err.printf("  %s: latency p50/p99 (ms): total %.2f/%.2f; to the handler (check, accept, counter "
