@@ -179,6 +179,26 @@ public final class CommandPipelineBench {
                 });
     }
 
+    /** The state store, timing the PKI agent's counter commits (its compare-and-set). */
+    private static StateStore timedCounters(StateStore real, List<Long> times) {
+        return (StateStore) java.lang.reflect.Proxy.newProxyInstance(StateStore.class.getClassLoader(),
+                new Class<?>[] {StateStore.class}, (proxy, m, a) -> {
+                    long t0 = System.nanoTime();
+                    try {
+                        return m.invoke(real, a);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    } finally {
+                        if (m.getName().equals("compareAndSet") && "org.modhub.pki.counters".equals(a[0])) {
+                            long d = System.nanoTime() - t0;
+                            synchronized (times) {
+                                times.add(d);
+                            }
+                        }
+                    }
+                });
+    }
+
     private static String pem(X509Certificate c) throws Exception {
         return "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
                 .encodeToString(c.getEncoded()) + "\n-----END CERTIFICATE-----\n";
@@ -205,7 +225,9 @@ public final class CommandPipelineBench {
             StateStore hubState = new SqliteStateStore(store);
             java.util.concurrent.atomic.AtomicReference<OutboxService> outboxRef = new java.util.concurrent.atomic.AtomicReference<>();
             AtomicLong counterRows = new AtomicLong();
-            StateStore state = MERGED_COUNTERS ? mergedCounters(hubState, outboxRef, counterRows) : hubState;
+            List<Long> counterCommits = new ArrayList<>();
+            StateStore state = MERGED_COUNTERS ? mergedCounters(hubState, outboxRef, counterRows)
+                    : timedCounters(hubState, counterCommits);
             EventLog events = new MemoryEvents();
             Map<String, Object> pkiConfig = new HashMap<>();
             Path base = dir.getParent();
@@ -333,6 +355,15 @@ public final class CommandPipelineBench {
             System.err.printf("  %s: outbox commits of responses: %d (%.1f responses each), duration p50/p99/max (ms) "
                     + "%.2f/%.2f/%.2f, over 5 ms: %d%n", durability, commits.length, (double) n / commits.length,
                     pct(commits, 50), pct(commits, 99), Arrays.stream(commits).max().orElse(0) / 1e6, slow);
+            long[] cc;
+            synchronized (counterCommits) {
+                cc = counterCommits.stream().mapToLong(Long::longValue).toArray();
+            }
+            if (cc.length > 0) {
+                System.err.printf("  %s: counter commits (state store): %d (%.1f commands each), duration p50/p99/max (ms) "
+                        + "%.2f/%.2f/%.2f%n", durability, cc.length, (double) n / cc.length, pct(cc, 50), pct(cc, 99),
+                        Arrays.stream(cc).max().orElse(0) / 1e6);
+            }
             System.err.printf("  %s: process cpu %.0f us/cmd, of which the hub's threads (router, pki, outbox, session) "
                     + "%.0f us/cmd; the rest is the JVM's (JIT, GC); by thread (us/cmd):%s%n", durability, cpuUsed / 1e3 / n,
                     hubThreads / 1e3 / n, split);
