@@ -68,8 +68,16 @@ import org.osgi.service.log.Logger;
 public final class CommandPipelineBench {
     private static final int RUNS = Integer.getInteger("bench.runs", 5);
     private static final int COMMANDS = Integer.getInteger("bench.commands", 4_000);
-    private static final int WORKERS = Integer.getInteger("bench.workers", 2);
+    /** An estimate of one commit per group (see {@link #mergedCounters}); not the hub's code. */
+    private static final boolean MERGED_COUNTERS = Boolean.getBoolean("bench.mergedCounters");
+    /** The router's default commandWorkers. */
+    private static final int DEFAULT_WORKERS = 2;
+    private static final int WORKERS = Integer.getInteger("bench.workers", DEFAULT_WORKERS);
+    /** Figures of the router's default sizing are command_pipeline.*; others name their worker count. */
+    private static final String NAME = (WORKERS == DEFAULT_WORKERS ? "command_pipeline"
+            : "command_pipeline." + WORKERS + "workers") + (MERGED_COUNTERS ? ".estimate_merged_counters" : "");
     private static final int WINDOW = Integer.getInteger("bench.window", 16);
+    private static final int WARMUP = Integer.getInteger("bench.warmup", 3);
     private static final Eui64 HUB = Eui64.parse("00-DB-12-34-56-78-90-A4");
     private static final Eui64 SUPPLIER = Eui64.parse("90-B3-D5-1F-30-00-00-03");
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -95,12 +103,15 @@ public final class CommandPipelineBench {
         double[][] raw1 = new double[RUNS][];
         System.err.printf("%d commands per run, %d router workers, head-end window %d, %d runs%n", COMMANDS, WORKERS,
                 WINDOW, RUNS);
-        // warm-up, not counted: every path run in full, so the JIT has compiled it
+        // warm-up, not counted: every path run in full, several times, so that C2 has compiled it (one
+        // round left the C2 compiler thread at a fifth of the process's CPU during the measured runs)
         System.err.println("warm-up (not counted):");
-        runPipeline(root.resolve("warm"), "FULL", supplierKeys, COMMANDS);
-        runPipeline(root.resolve("warm2"), "NORMAL", supplierKeys, COMMANDS);
-        runRaw(supplierKeys, COMMANDS, WORKERS);
-        runRaw(supplierKeys, COMMANDS, 1);
+        for (int w = 0; w < WARMUP; w++) {
+            runPipeline(root.resolve("warm" + w), "FULL", supplierKeys, COMMANDS);
+            runPipeline(root.resolve("warmn" + w), "NORMAL", supplierKeys, COMMANDS);
+            runRaw(supplierKeys, COMMANDS, WORKERS);
+            runRaw(supplierKeys, COMMANDS, 1);
+        }
         for (int r = 0; r < RUNS; r++) {
             // the peer brackets the pipeline (before and after, averaged): on a shared machine the load
             // changes within seconds, and a peer measured only on one side would be biased
@@ -116,16 +127,76 @@ public final class CommandPipelineBench {
                     pipelineNormal[r][1], WORKERS, raw[r][0], raw[r][1], raw[r][2], raw1[r][0], raw1[r][1]);
         }
         String peer = "ecdsa_p256.verify_sign." + WORKERS + "threads";
-        figure("command_pipeline.rate", median(pipeline, 0), "cmd/s", peer, median(raw, 0));
-        figure("command_pipeline.p99", median(pipeline, 1), "ms", peer + ".p99", median(raw, 1));
-        figure("command_pipeline.store_normal.rate", median(pipelineNormal, 0), "cmd/s", peer, median(raw, 0));
-        figure("command_pipeline.store_normal.p99", median(pipelineNormal, 1), "ms", peer + ".p99", median(raw, 1));
-        figure("command_pipeline.rate_vs_one_thread", median(pipeline, 0), "cmd/s", "ecdsa_p256.verify_sign.1thread",
+        figure(NAME + ".rate", median(pipeline, 0), "cmd/s", peer, median(raw, 0));
+        figure(NAME + ".p99", median(pipeline, 1), "ms", peer + ".p99", median(raw, 1));
+        figure(NAME + ".store_normal.rate", median(pipelineNormal, 0), "cmd/s", peer, median(raw, 0));
+        figure(NAME + ".store_normal.p99", median(pipelineNormal, 1), "ms", peer + ".p99", median(raw, 1));
+        figure(NAME + ".rate_vs_one_thread", median(pipeline, 0), "cmd/s", "ecdsa_p256.verify_sign.1thread",
                 median(raw1, 0));
         // CPU time the process spent per command: what the pipeline costs beyond its crypto, whatever
         // else the machine is doing
-        figure("command_pipeline.cpu_per_command", median(pipeline, 2), "us", "ecdsa_p256.verify_sign.cpu", median(raw, 2));
+        figure(NAME + ".cpu_per_command", median(pipeline, 2), "us", "ecdsa_p256.verify_sign.cpu", median(raw, 2));
         deleteTree(root);
+    }
+
+    /**
+     * An estimate only, not the hub's code (-Dbench.mergedCounters=true): what one durable commit per
+     * group for the counters and the responses would give. The PKI agent's counter writes (its
+     * compare-and-set in the state store) go into the outbox's group commit as one row each, so they
+     * share commits with the responses in the same file; the value is then kept in memory.
+     */
+    private static StateStore mergedCounters(StateStore real, java.util.concurrent.atomic.AtomicReference<OutboxService> outbox,
+            AtomicLong rows) {
+        Map<String, byte[]> counters = new java.util.concurrent.ConcurrentHashMap<>();
+        return (StateStore) java.lang.reflect.Proxy.newProxyInstance(StateStore.class.getClassLoader(),
+                new Class<?>[] {StateStore.class}, (proxy, m, a) -> {
+                    if (a != null && a.length > 0 && "org.modhub.pki.counters".equals(a[0])) {
+                        String key = (String) a[1];
+                        switch (m.getName()) {
+                            case "get":
+                                return Optional.ofNullable(counters.get(key));
+                            case "compareAndSet": {
+                                byte[] expected = (byte[]) a[2];
+                                byte[] value = (byte[]) a[3];
+                                if (!Arrays.equals(expected, counters.get(key))) {
+                                    return false;
+                                }
+                                outbox.get().enqueueAll(List.of(new OutboundMessage("ctr-" + key + "-"
+                                        + rows.incrementAndGet(), "bench/counter", OutboundMessage.PRIORITY_LOWEST, 0,
+                                        Instant.now(), value)));
+                                counters.put(key, value);
+                                return true;
+                            }
+                            default:
+                                throw new UnsupportedOperationException(m.getName());
+                        }
+                    }
+                    try {
+                        return m.invoke(real, a);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /** The state store, timing the PKI agent's counter commits (its compare-and-set). */
+    private static StateStore timedCounters(StateStore real, List<Long> times) {
+        return (StateStore) java.lang.reflect.Proxy.newProxyInstance(StateStore.class.getClassLoader(),
+                new Class<?>[] {StateStore.class}, (proxy, m, a) -> {
+                    long t0 = System.nanoTime();
+                    try {
+                        return m.invoke(real, a);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    } finally {
+                        if (m.getName().equals("compareAndSet") && "org.modhub.pki.counters".equals(a[0])) {
+                            long d = System.nanoTime() - t0;
+                            synchronized (times) {
+                                times.add(d);
+                            }
+                        }
+                    }
+                });
     }
 
     private static String pem(X509Certificate c) throws Exception {
@@ -151,7 +222,12 @@ public final class CommandPipelineBench {
         BundleContext context = context(props);
         HubStore store = HubStore.open(context, logger());
         try {
-            StateStore state = new SqliteStateStore(store);
+            StateStore hubState = new SqliteStateStore(store);
+            java.util.concurrent.atomic.AtomicReference<OutboxService> outboxRef = new java.util.concurrent.atomic.AtomicReference<>();
+            AtomicLong counterRows = new AtomicLong();
+            List<Long> counterCommits = new ArrayList<>();
+            StateStore state = MERGED_COUNTERS ? mergedCounters(hubState, outboxRef, counterRows)
+                    : timedCounters(hubState, counterCommits);
             EventLog events = new MemoryEvents();
             Map<String, Object> pkiConfig = new HashMap<>();
             Path base = dir.getParent();
@@ -162,22 +238,32 @@ public final class CommandPipelineBench {
             AtomicLong responses = new AtomicLong();
             OutboxService durable = new OutboxService(store, new ConfigGuard(context, logger()),
                     logger(), config(OutboxService.Config.class, Map.of()), Map.of());
+            outboxRef.set(durable);
             java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(WINDOW);
+            List<Long> commitTimes = new ArrayList<>();
             java.util.concurrent.ConcurrentHashMap<String, Long> answeredAt = new java.util.concurrent.ConcurrentHashMap<>();
             Outbox outbox = new Outbox() {
                 @Override
                 public void enqueue(OutboundMessage m) {
-                    durable.enqueue(m);
-                    if (m.topic().equals(HubMessageRouter.RESPONSE_TOPIC)) {
-                        answeredAt.put(m.id(), System.nanoTime());
-                        responses.incrementAndGet();
-                        window.release();
-                    }
+                    enqueueAll(List.of(m));
                 }
 
+                /** The real outbox's enqueueAll (one commit), then the answers are counted as durable. */
                 @Override
                 public void enqueueAll(List<OutboundMessage> messages) {
-                    messages.forEach(this::enqueue);
+                    long t0 = System.nanoTime();
+                    durable.enqueueAll(messages);
+                    long now = System.nanoTime();
+                    synchronized (commitTimes) {
+                        commitTimes.add(now - t0);
+                    }
+                    for (OutboundMessage m : messages) {
+                        if (m.topic().equals(HubMessageRouter.RESPONSE_TOPIC)) {
+                            answeredAt.put(m.id(), now);
+                            responses.incrementAndGet();
+                            window.release();
+                        }
+                    }
                 }
 
                 @Override
@@ -190,9 +276,11 @@ public final class CommandPipelineBench {
             router.setVerifier(pki);
             router.setSigner(pki);
             byte[] answer = "ok".getBytes(StandardCharsets.UTF_8);
+            java.util.concurrent.ConcurrentHashMap<String, Long> handledAt = new java.util.concurrent.ConcurrentHashMap<>();
             router.addHandler(new MessageHandler() {
                 @Override
                 public CompletionStage<Envelope> handle(Envelope c) {
+                    handledAt.put(c.messageId(), System.nanoTime());
                     return CompletableFuture.completedFuture(c.respond("r-" + c.messageId(), HUB, c.dateTime(), answer));
                 }
             }, Map.of(MessageHandler.MESSAGE_CODES, 0x0001));
@@ -203,6 +291,7 @@ public final class CommandPipelineBench {
             long[] sentAt = new long[n];
             long cpuStart = 0;
             long hubStart = 0;
+            Map<Long, Object[]> byThreadStart = Map.of();
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 if (!window.tryAcquire(30, java.util.concurrent.TimeUnit.SECONDS)) {
@@ -212,6 +301,7 @@ public final class CommandPipelineBench {
                 if (i == 0) {
                     cpuStart = cpu();
                     hubStart = hubThreadCpu();
+                    byThreadStart = threadCpu();
                 }
                 in.received("hub/command", cmds.get(i));
             }
@@ -220,12 +310,29 @@ public final class CommandPipelineBench {
             }
             long cpuUsed = cpu() - cpuStart;
             long hubThreads = hubThreadCpu() - hubStart;
+            Map<String, Long> used = new java.util.TreeMap<>();
+            for (Map.Entry<Long, Object[]> e : threadCpu().entrySet()) {
+                Object[] before = byThreadStart.get(e.getKey());
+                used.merge((String) e.getValue()[0], (Long) e.getValue()[1] - (before == null ? 0L : (Long) before[1]),
+                        Long::sum);
+            }
+            StringBuilder split = new StringBuilder();
+            used.forEach((name, ns) -> {
+                if (ns > 0) {
+                    split.append(String.format(" %s %.0f", name, ns / 1e3 / n));
+                }
+            });
             long end = 0;
             long[] lat = new long[n];
+            long[] toHandler = new long[n];
+            long[] afterHandler = new long[n];
             for (int i = 0; i < n; i++) {
                 long at = answeredAt.get("r-cmd-" + (i + 1));
+                long handled = handledAt.get("cmd-" + (i + 1));
                 end = Math.max(end, at);
                 lat[i] = at - sentAt[i];
+                toHandler[i] = handled - sentAt[i];
+                afterHandler[i] = at - handled;
             }
             router.awaitIdle(java.time.Duration.ofSeconds(30));
             router.deactivate();
@@ -233,11 +340,33 @@ public final class CommandPipelineBench {
             java.lang.reflect.Method stop = OutboxService.class.getDeclaredMethod("deactivate");
             stop.setAccessible(true);
             stop.invoke(durable);
-            if (durable.stats().pending() != n) {
+            if (durable.stats().pending() != n + counterRows.get()) {
                 throw new IllegalStateException(durable.stats().pending() + " messages in the outbox, not " + n);
             }
+            System.err.printf("  %s: latency p50/p99 (ms): total %.2f/%.2f; to the handler (check, accept, counter "
+                    + "durable) %.2f/%.2f; handler to response durable (sign, outbox commit) %.2f/%.2f%n", durability,
+                    pct(lat, 50), pct(lat, 99), pct(toHandler, 50), pct(toHandler, 99), pct(afterHandler, 50),
+                    pct(afterHandler, 99));
+            long[] commits;
+            synchronized (commitTimes) {
+                commits = commitTimes.stream().mapToLong(Long::longValue).toArray();
+            }
+            long slow = Arrays.stream(commits).filter(c -> c > 5_000_000L).count();
+            System.err.printf("  %s: outbox commits of responses: %d (%.1f responses each), duration p50/p99/max (ms) "
+                    + "%.2f/%.2f/%.2f, over 5 ms: %d%n", durability, commits.length, (double) n / commits.length,
+                    pct(commits, 50), pct(commits, 99), Arrays.stream(commits).max().orElse(0) / 1e6, slow);
+            long[] cc;
+            synchronized (counterCommits) {
+                cc = counterCommits.stream().mapToLong(Long::longValue).toArray();
+            }
+            if (cc.length > 0) {
+                System.err.printf("  %s: counter commits (state store): %d (%.1f commands each), duration p50/p99/max (ms) "
+                        + "%.2f/%.2f/%.2f%n", durability, cc.length, (double) n / cc.length, pct(cc, 50), pct(cc, 99),
+                        Arrays.stream(cc).max().orElse(0) / 1e6);
+            }
             System.err.printf("  %s: process cpu %.0f us/cmd, of which the hub's threads (router, pki, outbox, session) "
-                    + "%.0f us/cmd; the rest is the JVM's (JIT, GC)%n", durability, cpuUsed / 1e3 / n, hubThreads / 1e3 / n);
+                    + "%.0f us/cmd; the rest is the JVM's (JIT, GC); by thread (us/cmd):%s%n", durability, cpuUsed / 1e3 / n,
+                    hubThreads / 1e3 / n, split);
             return new double[] {n / ((end - start) / 1e9), p99(lat), cpuUsed / 1e3 / n};
         } finally {
             store.close();
@@ -299,6 +428,22 @@ public final class CommandPipelineBench {
             }
         }
         return sum;
+    }
+
+    /**
+     * CPU time so far (ns) of the hub's threads and the session's, by thread id, each with its name
+     * less its number (a pool thread that ended and one of the same name that started are told apart).
+     */
+    private static Map<Long, Object[]> threadCpu() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<Long, Object[]> out = new HashMap<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("modhub") || t.getName().equals("main")) {
+                out.put(t.getId(), new Object[] {t.getName().replaceAll("-?[0-9]+$", ""),
+                    Math.max(0, mx.getThreadCpuTime(t.getId()))});
+            }
+        }
+        return out;
     }
 
     /** CPU time of this process so far (ns). */

@@ -263,6 +263,110 @@ class AttackCorpusTest {
             agent.verify(TestPki.signed(cmd(supplier, 101, 0x0302, u64(2_000)), supplier));
             agent.verify(TestPki.signed(cmd(operator, 11, 0x0001, new byte[] {1}), operator));
         }));
+        tests.add(DynamicTest.dynamicTest("the whole corpus through hub-core's router pipeline: every attack refused "
+                + "and alerted, no handler run, legitimate commands around it answered signed", () -> {
+            throughTheRouter(fx, agent, corpus, supplier, operator);
+        }));
         return tests.stream();
+    }
+
+    /**
+     * The corpus as a head-end session delivers it, interleaved with legitimate commands, into the
+     * real {@link org.modhub.core.internal.router.HubMessageRouter} (several workers, the agent as
+     * verifier and signer): handlers see exactly the legitimate commands, in order; every attack is
+     * refused and alerted (signed by the hub); every legitimate command is answered signed.
+     */
+    private static void throughTheRouter(Fixture fx, PkiAgent agent, List<Attack> corpus, TestPki.Party supplier,
+            TestPki.Party operator) throws Exception {
+        List<org.modhub.api.messaging.OutboundMessage> sent = java.util.Collections.synchronizedList(new ArrayList<>());
+        org.modhub.api.messaging.Outbox outbox = new org.modhub.api.messaging.Outbox() {
+            @Override
+            public void enqueue(org.modhub.api.messaging.OutboundMessage m) {
+                sent.add(m);
+            }
+
+            @Override
+            public void enqueueAll(List<org.modhub.api.messaging.OutboundMessage> messages) {
+                sent.addAll(messages);
+            }
+
+            @Override
+            public org.modhub.api.messaging.OutboxStats stats() {
+                return new org.modhub.api.messaging.OutboxStats(sent.size(), 0, 0, 0, java.util.Optional.empty());
+            }
+        };
+        org.osgi.framework.BundleContext context = (org.osgi.framework.BundleContext) java.lang.reflect.Proxy
+                .newProxyInstance(AttackCorpusTest.class.getClassLoader(), new Class<?>[] {org.osgi.framework.BundleContext.class},
+                        (p, m, a) -> m.getName().equals("getProperty") && "modhub.hub.id".equals(a[0]) ? HUB.toString() : null);
+        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
+        org.modhub.core.internal.router.HubMessageRouter router = new org.modhub.core.internal.router.HubMessageRouter(
+                outbox, fx.state, fx.events, new org.modhub.core.internal.config.ConfigGuard(context, Fixture.logger(log)),
+                Fixture.logger(log), context, Fixture.config(org.modhub.core.internal.router.HubMessageRouter.Config.class,
+                        Map.of("commandWorkers", 4, "securityAlertsPerMinute", 100_000)), Map.of());
+        try {
+            router.setVerifier(agent);
+            router.setSigner(agent);
+            List<String> handled = java.util.Collections.synchronizedList(new ArrayList<>());
+            int[] every = new int[0x10000];
+            for (int i = 0; i < every.length; i++) {
+                every[i] = i;
+            }
+            router.addHandler(c -> {
+                handled.add(c.messageId());
+                return java.util.concurrent.CompletableFuture.completedFuture(
+                        c.respond("r-" + c.messageId(), HUB, Instant.now(), new byte[] {1}));
+            }, Map.of(org.modhub.api.messaging.MessageHandler.MESSAGE_CODES, every));
+            List<org.modhub.api.wan.HeadEndSession.InboundListener> in = new ArrayList<>();
+            router.addSession(new org.modhub.api.wan.HeadEndSession() {
+                public String technology() {
+                    return "test";
+                }
+
+                public boolean isConnected() {
+                    return true;
+                }
+
+                public int maxPayloadSize() {
+                    return 65_536;
+                }
+
+                public java.util.concurrent.CompletionStage<Instant> publish(String topic, byte[] payload, int qos) {
+                    return java.util.concurrent.CompletableFuture.completedFuture(Instant.now());
+                }
+
+                public Subscription subscribe(String filter, int qos, InboundListener listener) {
+                    in.add(listener);
+                    return () -> in.remove(listener);
+                }
+            });
+            List<String> legitimate = new ArrayList<>();
+            long s = 1_000;
+            long o = 5_000;
+            int i = 0;
+            for (Attack a : corpus) {
+                if (i++ % 10 == 0) { // a legitimate command now and then, from both parties
+                    Envelope c = cmd(i % 20 == 1 ? supplier : operator, i % 20 == 1 ? s++ : o++, 0x0001, new byte[] {1});
+                    legitimate.add(c.messageId());
+                    in.get(0).received("hub/command", TestPki.signed(c, i % 20 == 1 ? supplier : operator));
+                }
+                in.get(0).received("hub/command", a.bytes());
+            }
+            assertTrue(router.awaitIdle(Duration.ofSeconds(120)), "pipeline idle");
+            assertEquals(legitimate.stream().sorted().toList(), handled.stream().sorted().toList(),
+                    "handlers saw exactly the legitimate commands");
+            List<org.modhub.api.messaging.OutboundMessage> responses = sent.stream()
+                    .filter(m -> m.topic().equals("hub/response")).toList();
+            List<org.modhub.api.messaging.OutboundMessage> alerts = sent.stream().filter(m -> m.topic().equals("hub/alert"))
+                    .toList();
+            assertEquals(legitimate.size(), responses.size(), "every legitimate command answered");
+            assertEquals(corpus.size(), alerts.size(), "every attack refused and alerted");
+            for (org.modhub.api.messaging.OutboundMessage m : sent) {
+                SignedEnvelopeCodec.SignedEnvelope signed = SignedEnvelopeCodec.decode(m.payload());
+                assertTrue(Crypto.verify(agent.signingCertificate().getPublicKey(), signed.signedBytes(), signed.signature()),
+                        m.topic() + " " + m.id() + " is signed by the hub");
+            }
+        } finally {
+            router.deactivate();
+        }
     }
 }

@@ -25,6 +25,8 @@ public final class SqliteDatabase implements AutoCloseable {
     private final Path file;
     private final Connection connection;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Statements prepared once and reused (under the lock, like the connection). */
+    private final java.util.Map<String, PreparedStatement> statements = new java.util.HashMap<>();
 
     private SqliteDatabase(Path file, Connection connection) {
         this.file = file;
@@ -176,6 +178,23 @@ public final class SqliteDatabase implements AutoCloseable {
         });
     }
 
+    /**
+     * A statement of this database's connection, prepared on first use and kept: for statements run
+     * often (SQLite parses and plans each prepare). Call it only inside {@link #withConnection} or
+     * {@link #inTransaction}; do not close it (close its result sets).
+     */
+    public PreparedStatement prepared(String sql) throws SQLException {
+        if (!lock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("prepared statements are used under the connection's lock");
+        }
+        PreparedStatement ps = statements.get(sql);
+        if (ps == null) {
+            ps = connection.prepareStatement(sql);
+            statements.put(sql, ps);
+        }
+        return ps;
+    }
+
     public boolean isHeldByCurrentThread() {
         return lock.isHeldByCurrentThread();
     }
@@ -184,6 +203,14 @@ public final class SqliteDatabase implements AutoCloseable {
     public void close() {
         lock.lock();
         try {
+            for (PreparedStatement ps : statements.values()) {
+                try {
+                    ps.close();
+                } catch (SQLException ignored) {
+                    // closing
+                }
+            }
+            statements.clear();
             connection.close();
         } catch (SQLException ignored) {
             // closing

@@ -78,15 +78,18 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * {@link MessageSigner} is present, responses and the hub's own alerts leave signed.
  *
  * <p>Pipeline: commands from the sessions are processed concurrently by a small worker pool
- * ({@code commandWorkers}), order per originator kept. The verifier's {@link CommandVerifier#check}
- * (signature, certificate, role, window, ranges: no state) runs for many commands at once; its
- * {@link CommandVerifier#accept} (originator counter) runs in arrival order per originator (commands
- * are spread over lanes by originator), and the handler runs only once the stage it returned
- * completed — the counter is durable before the command takes effect — again in arrival order per
- * originator. Counter writes of concurrent commands share commits (the verifier's group commit); the
- * responses are signed and queued by a second small pool whose durable enqueues share commits in
- * the outbox. At most {@code maxCommandsInFlight} commands are in the pipeline; beyond, the session
- * thread waits (back-pressure onto the WAN).
+ * ({@code commandWorkers}), one worker per command from start to end, order per originator kept
+ * (commands are spread over lanes by originator, each command takes a ticket in arrival order). The
+ * verifier's {@link CommandVerifier#check} (signature, certificate, role, window, ranges: no state)
+ * runs for many commands at once; its {@link CommandVerifier#accept} (originator counter reserved)
+ * runs in arrival order per lane; the worker then waits until that counter is durable (concurrent
+ * commands share the verifier's commits), hands the command to its handler (again in arrival order
+ * per lane), and signs and queues the response itself (concurrent enqueues share the outbox's
+ * commits): one hand-over per command, from the session's thread to a worker. Workers wait for
+ * commits, so there may be more of them than cores. Only a handler that answers later (its stage not
+ * yet complete) has its response signed and queued by the responder pool ({@code responseWorkers}).
+ * At most {@code maxCommandsInFlight} commands are in the pipeline; beyond, the session thread waits
+ * (back-pressure onto the WAN).
  */
 @Component(service = MessageRouter.class, immediate = true, configurationPid = HubMessageRouter.PID)
 @Designate(ocd = HubMessageRouter.Config.class)
@@ -120,12 +123,13 @@ public class HubMessageRouter implements MessageRouter {
                 + "it are still audited).")
         int securityAlertsPerMinute() default 60;
 
-        @AttributeDefinition(min = "1", max = "16", description = "Threads that verify commands and run handlers "
-                + "(order per originator is kept whatever the number).")
+        @AttributeDefinition(min = "1", max = "16", description = "Threads that verify commands, run handlers and "
+                + "sign and queue responses; they wait for durable commits, so more than the cores pays (order per "
+                + "originator is kept whatever the number).")
         int commandWorkers() default 2;
 
-        @AttributeDefinition(min = "1", max = "16", description = "Threads that sign responses and queue them durably "
-                + "(their enqueues share commits).")
+        @AttributeDefinition(min = "1", max = "16", description = "Threads that sign and queue the responses of "
+                + "handlers that answer later (their stage not complete when the handler returns).")
         int responseWorkers() default 8;
 
         @AttributeDefinition(min = "1", max = "100000", description = "Most commands in the pipeline at once; beyond, "
@@ -155,6 +159,11 @@ public class HubMessageRouter implements MessageRouter {
     private final Map<HeadEndSession, HeadEndSession.Subscription> subscriptions = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor workers;
     private final ThreadPoolExecutor responders;
+    /** Queues the responses of verified commands, many per outbox commit (one thread). */
+    private final ThreadPoolExecutor responseWriter;
+    private final Object responseLock = new Object();
+    private List<OutboundMessage> responseQueue = new java.util.ArrayList<>();
+    private boolean responseWriting;
     private final Semaphore inFlight;
     private final int maxInFlight;
     private final Lane[] lanes = new Lane[LANES];
@@ -219,6 +228,7 @@ public class HubMessageRouter implements MessageRouter {
         // threads start on the first command, and end after a minute idle
         this.workers = pool(config.commandWorkers(), "modhub-router-worker-");
         this.responders = pool(config.responseWorkers(), "modhub-router-responder-");
+        this.responseWriter = pool(1, "modhub-router-outbox-");
         this.maxInFlight = config.maxCommandsInFlight();
         this.inFlight = new Semaphore(maxInFlight);
         for (int i = 0; i < LANES; i++) {
@@ -246,6 +256,7 @@ public class HubMessageRouter implements MessageRouter {
         subscriptions.clear();
         workers.shutdown();
         responders.shutdown();
+        responseWriter.shutdown();
     }
 
     /**
@@ -352,10 +363,48 @@ public class HubMessageRouter implements MessageRouter {
         return properties.get(Constants.SERVICE_RANKING) instanceof Integer r ? r : 0;
     }
 
-    /** Order within a lane: the tails of its accept and handler chains. */
+    /**
+     * Order within a lane: the tail of its handler chain (without a verifier, and with one), and
+     * with a verifier tickets in arrival order and the accept steps waiting for their turn.
+     */
     private static final class Lane {
-        CompletableFuture<Void> accepted = CompletableFuture.completedFuture(null);
         CompletableFuture<Void> handled = CompletableFuture.completedFuture(null);
+        CompletableFuture<Void> verifiedTail = CompletableFuture.completedFuture(null);
+        long issued;
+        long acceptTurn;
+        /** Accept steps whose turn has not come, by ticket; one thread at a time runs them in order. */
+        final Map<Long, Runnable> waitingSteps = new java.util.HashMap<>();
+        boolean running;
+
+        /**
+         * Runs {@code step} once every ticket before it ran its own (or passed): on this thread when
+         * its turn has come, else later on the thread whose step made it come. No thread waits.
+         */
+        void inTurn(long ticket, Runnable step) {
+            synchronized (this) {
+                waitingSteps.put(ticket, step);
+                if (running) {
+                    return;
+                }
+                running = true;
+            }
+            while (true) {
+                Runnable next;
+                synchronized (this) {
+                    next = waitingSteps.remove(acceptTurn);
+                    if (next == null) {
+                        running = false;
+                        return;
+                    }
+                    acceptTurn++;
+                }
+                try {
+                    next.run();
+                } catch (RuntimeException e) {
+                    // a step handles its own failures; this one must not stop the lane
+                }
+            }
+        }
     }
 
     private Lane lane(byte[] bytes) {
@@ -366,19 +415,27 @@ public class HubMessageRouter implements MessageRouter {
     /** A command from a session, on the session's thread: into the pipeline. */
     private void received(String topic, byte[] bytes) {
         inFlight.acquireUninterruptibly();
-        CompletableFuture<?> done;
         try {
             CommandVerifier v = verifier;
-            done = v != null ? pipeline(v, bytes) : unsigned(topic, bytes);
+            if (v != null) {
+                Lane lane = lane(bytes);
+                // the ticket and the queue position are taken together: a worker waiting for its
+                // lane's turn only ever waits for commands that were dequeued before its own
+                synchronized (lane) {
+                    long ticket = lane.issued;
+                    workers.execute(() -> pipeline(v, lane, ticket, bytes));
+                    lane.issued++;
+                }
+                return;
+            }
+            unsigned(topic, bytes).whenComplete((r, e) -> inFlight.release());
         } catch (RejectedExecutionException e) {
             inFlight.release();
             log.warn("command dropped: the router is stopping");
-            return;
         } catch (RuntimeException e) {
             inFlight.release();
             throw e;
         }
-        done.whenComplete((r, e) -> inFlight.release());
     }
 
     /** Without a verifier: decoded, checked and dispatched in the originator's lane, one at a time. */
@@ -405,38 +462,172 @@ public class HubMessageRouter implements MessageRouter {
     }
 
     /**
-     * With a verifier: check concurrently, accept in arrival order per originator, run the handler
-     * once the counter is durable (in arrival order per originator), sign and queue the response.
+     * With a verifier, on a worker: check (signature, certificate, role, window, ranges), then the
+     * accept step in the lane's arrival order ({@link Lane#inTurn}: run here, or by the worker whose
+     * step made its turn come, so no worker waits for another). The handler runs on a worker, in
+     * arrival order, once the verifier stored the counter durably; that worker signs the response and
+     * hands it to the response writer, which queues everything handed to it in one outbox commit. No
+     * thread waits for a commit: all commands in flight can share the verifier's and the outbox's
+     * commits.
      */
-    private CompletableFuture<?> pipeline(CommandVerifier v, byte[] bytes) {
-        CompletableFuture<CommandVerifier.Checked> checked = CompletableFuture.supplyAsync(() -> {
+    private void pipeline(CommandVerifier v, Lane lane, long ticket, byte[] bytes) {
+        CommandVerifier.Checked checked = null;
+        Throwable refusal = null;
+        boolean turnTaken = false;
+        try {
             try {
-                return v.check(bytes);
-            } catch (SecurityCheckException e) {
-                throw new CompletionException(e);
+                checked = v.check(bytes);
+            } catch (SecurityCheckException | RuntimeException e) {
+                refusal = e;
             }
-        }, workers);
-        Lane lane = lane(bytes);
-        CompletableFuture<CompletionStage<Envelope>> handlerStage;
-        CompletableFuture<Envelope> durable;
-        synchronized (lane) {
-            CompletableFuture<CompletionStage<Envelope>> accepted = lane.accepted.thenCombine(checked, (x, c) -> v.accept(c));
-            lane.accepted = accepted.handle((r, e) -> null);
-            durable = accepted.thenCompose(s -> s);
-            handlerStage = lane.handled.thenCombineAsync(durable, (x, command) -> invoke(command), workers);
-            lane.handled = handlerStage.handle((r, e) -> null);
+            if (checked == null) {
+                turnTaken = true;
+                lane.inTurn(ticket, () -> { }); // its turn passes; the refusal is alerted here, off the lane
+                refused(bytes, refusal);
+                return;
+            }
+            CommandVerifier.Checked passed = checked;
+            turnTaken = true;
+            lane.inTurn(ticket, () -> accept(v, lane, bytes, passed));
+        } finally {
+            if (!turnTaken) { // whatever the verifier threw: the lane's later commands must not wait for this one
+                lane.inTurn(ticket, () -> { });
+                inFlight.release();
+            }
         }
-        CompletableFuture<Envelope> answered = handlerStage.thenCompose(stage -> stage.handle((r, f) -> new Object[] {r, f}))
-                .thenCombine(durable, (rf, command) -> new Object[] {command, rf[0], rf[1]})
-                .thenApplyAsync(a -> respond((Envelope) a[0], (Envelope) a[1], (Throwable) a[2]), responders);
-        // a refusal is alerted on the responder pool; an accepted command costs no extra hand-over
-        return answered.handle((r, e) -> durable.isCompletedExceptionally() ? durable : null).thenCompose(failed -> {
-            if (failed == null) {
-                return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * The accept step of a command, in its lane's arrival order: reserves the counter and links the
+     * command into the lane's handler chain, so that its handler runs (on a worker, in arrival order)
+     * only once its counter is durable; then the response is signed on that worker.
+     */
+    private void accept(CommandVerifier v, Lane lane, byte[] bytes, CommandVerifier.Checked checked) {
+        CompletableFuture<Envelope> stored;
+        CompletableFuture<CompletionStage<Envelope>> invoked;
+        try {
+            // reserved at once: the next command of the lane is judged against it
+            stored = v.accept(checked).toCompletableFuture();
+            invoked = lane.verifiedTail.thenCombineAsync(stored, (x, command) -> invoke(command), workers);
+            lane.verifiedTail = invoked.handle((r, e) -> null);
+        } catch (RuntimeException e) {
+            offWorker(() -> refused(bytes, e));
+            return;
+        }
+        CompletableFuture<Envelope> command = stored;
+        invoked.whenComplete((stage, failure) -> {
+            if (failure != null) { // never invoked: the counter was not stored, or the router is stopping
+                Throwable cause = unwrap(command.isCompletedExceptionally() ? command.handle((c, f) -> f).join() : failure);
+                if (cause instanceof RejectedExecutionException) {
+                    inFlight.release();
+                    log.warn("command dropped: the router is stopping");
+                    return;
+                }
+                offWorker(() -> refused(bytes, cause)); // not on the verifier's writer thread
+                return;
             }
-            return failed.handle((c, failure) -> failure).thenAcceptAsync(failure -> refusedByVerifier(bytes, unwrap(failure)),
-                    responders);
+            Envelope verified = command.join();
+            CompletableFuture<Envelope> handled = stage.toCompletableFuture();
+            if (handled.isDone()) {
+                answer(verified, handled); // the usual case: on the worker that ran the handler
+            } else {
+                handled.handleAsync((r, e) -> {
+                    answer(verified, handled);
+                    return Boolean.TRUE;
+                }, responders).exceptionally(e -> { // the responder pool is stopping
+                    inFlight.release();
+                    log.warn("response to {} dropped: the router is stopping", verified);
+                    return null;
+                });
+            }
         });
+    }
+
+    /** Runs a refusal's alert on the responder pool (or here when it is stopping). */
+    private void offWorker(Runnable task) {
+        try {
+            responders.execute(task);
+        } catch (RejectedExecutionException e) {
+            task.run();
+        }
+    }
+
+    /** A command the verifier refused: alerted, its place in the pipeline freed. */
+    private void refused(byte[] bytes, Throwable refusal) {
+        try {
+            refusedByVerifier(bytes, refusal != null ? refusal
+                    : new IllegalStateException("the verifier refused without a reason"));
+        } catch (RuntimeException e) {
+            log.error("cannot alert a refused command", e);
+        } finally {
+            inFlight.release();
+        }
+    }
+
+    /** Signs the handler's response (or refusal) and hands it to the response writer. */
+    private void answer(Envelope command, CompletableFuture<Envelope> handled) {
+        OutboundMessage out = null;
+        try {
+            Envelope response = null;
+            Throwable failure = null;
+            try {
+                response = handled.join();
+            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+                failure = e;
+            }
+            out = response(command, response, failure);
+        } catch (RuntimeException e) {
+            log.error("response to {} failed", command, e);
+        }
+        if (out == null) {
+            inFlight.release();
+            return;
+        }
+        boolean start;
+        synchronized (responseLock) {
+            responseQueue.add(out);
+            start = !responseWriting;
+            responseWriting = true;
+        }
+        if (start) {
+            try {
+                responseWriter.execute(this::writeResponses);
+            } catch (RejectedExecutionException e) { // stopping: write on this thread
+                writeResponses();
+            }
+        }
+    }
+
+    /**
+     * The response writer: queues all responses handed to it so far in one outbox commit, and goes
+     * on while more arrive. A failed batch is retried message by message, so one bad message loses
+     * no other.
+     */
+    private void writeResponses() {
+        while (true) {
+            List<OutboundMessage> batch;
+            synchronized (responseLock) {
+                if (responseQueue.isEmpty()) {
+                    responseWriting = false;
+                    return;
+                }
+                batch = responseQueue;
+                responseQueue = new java.util.ArrayList<>();
+            }
+            try {
+                outbox.enqueueAll(batch);
+            } catch (RuntimeException e) {
+                for (OutboundMessage m : batch) {
+                    try {
+                        outbox.enqueue(m);
+                    } catch (RuntimeException x) {
+                        log.error("cannot queue response {}", m.id(), x);
+                    }
+                }
+            } finally {
+                inFlight.release(batch.size());
+            }
+        }
     }
 
     private static Throwable unwrap(Throwable t) {
@@ -503,21 +694,41 @@ public class HubMessageRouter implements MessageRouter {
     /** Queues the response (signed when a signer is present), or the refusal if the handler failed. */
     private Envelope respond(Envelope command, Envelope response, Throwable failure) {
         if (failure != null) {
-            Throwable cause = unwrap(failure);
-            String reason = cause instanceof CommandRefusedException ? cause.getMessage()
-                    : "handler failed: " + cause.getClass().getSimpleName();
-            if (!(cause instanceof CommandRefusedException)) {
-                log.error("handler for {} failed", command, cause);
-            }
-            return refuse(command, reason);
+            return refuse(command, refusalReason(command, failure));
         }
         if (response == null) {
             return null;
         }
-        Envelope out = new Envelope(response.messageId(), MessageType.RESPONSE, hubId, command.originatorCounter(),
-                command.originator(), response.dateTime(), command.messageCode(), response.payload());
+        Envelope out = responseTo(command, response);
         outbox.enqueue(new OutboundMessage(out.messageId(), RESPONSE_TOPIC, 1, 1, out.dateTime(), wire(out)));
         return out;
+    }
+
+    /** The signed response (or refusal, audited) as a message for the outbox; null if there is none. */
+    private OutboundMessage response(Envelope command, Envelope response, Throwable failure) {
+        if (failure != null) {
+            Envelope error = refusal(command, refusalReason(command, failure));
+            return new OutboundMessage(error.messageId(), ERROR_TOPIC, 1, 1, error.dateTime(), wire(error));
+        }
+        if (response == null) {
+            return null;
+        }
+        Envelope out = responseTo(command, response);
+        return new OutboundMessage(out.messageId(), RESPONSE_TOPIC, 1, 1, out.dateTime(), wire(out));
+    }
+
+    private Envelope responseTo(Envelope command, Envelope response) {
+        return new Envelope(response.messageId(), MessageType.RESPONSE, hubId, command.originatorCounter(),
+                command.originator(), response.dateTime(), command.messageCode(), response.payload());
+    }
+
+    private String refusalReason(Envelope command, Throwable failure) {
+        Throwable cause = unwrap(failure);
+        if (!(cause instanceof CommandRefusedException)) {
+            log.error("handler for {} failed", command, cause);
+            return "handler failed: " + cause.getClass().getSimpleName();
+        }
+        return cause.getMessage();
     }
 
     /** The wire form of one of the hub's messages: signed when a signer is present and it is the hub's own. */
@@ -591,13 +802,18 @@ public class HubMessageRouter implements MessageRouter {
     }
 
     private Envelope refuse(Envelope command, String reason) {
-        audit("COMMAND_REFUSED", Severity.WARNING, command.originator(),
-                String.format("%s code 0x%04X: %s", command.messageId(), command.messageCode(), reason));
-        Envelope error = new Envelope(UUID.randomUUID().toString(), MessageType.RESPONSE, hubId,
-                command.originatorCounter(), command.originator(), Instant.now(), command.messageCode(),
-                reason.getBytes(StandardCharsets.UTF_8));
+        Envelope error = refusal(command, reason);
         outbox.enqueue(new OutboundMessage(error.messageId(), ERROR_TOPIC, 1, 1, error.dateTime(), wire(error)));
         return error;
+    }
+
+    /** The error response to a refused command, audited. */
+    private Envelope refusal(Envelope command, String reason) {
+        audit("COMMAND_REFUSED", Severity.WARNING, command.originator(),
+                String.format("%s code 0x%04X: %s", command.messageId(), command.messageCode(), reason));
+        return new Envelope(UUID.randomUUID().toString(), MessageType.RESPONSE, hubId,
+                command.originatorCounter(), command.originator(), Instant.now(), command.messageCode(),
+                reason.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override

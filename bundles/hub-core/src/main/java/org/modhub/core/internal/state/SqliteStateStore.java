@@ -38,32 +38,30 @@ public class SqliteStateStore implements StateStore {
     @Override
     public Optional<byte[]> get(String namespace, String key) {
         check(namespace, key, null);
-        return db.withConnection(c -> read(c, namespace, key));
+        return db.withConnection(c -> read(namespace, key));
     }
 
-    private static Optional<byte[]> read(java.sql.Connection c, String ns, String key) throws java.sql.SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT value FROM state WHERE ns = ? AND key = ?")) {
-            ps.setString(1, ns);
-            ps.setString(2, key);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
-            }
+    private Optional<byte[]> read(String ns, String key) throws java.sql.SQLException {
+        PreparedStatement ps = db.prepared("SELECT value FROM state WHERE ns = ? AND key = ?");
+        ps.setString(1, ns);
+        ps.setString(2, key);
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
         }
     }
 
     @Override
     public void put(String namespace, String key, byte[] value) {
         check(namespace, key, value);
-        db.inTransaction(c -> write(c, namespace, key, value));
+        db.inTransaction(c -> write(namespace, key, value));
     }
 
-    private static Void write(java.sql.Connection c, String ns, String key, byte[] value) throws java.sql.SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT OR REPLACE INTO state(ns, key, value) VALUES (?,?,?)")) {
-            ps.setString(1, ns);
-            ps.setString(2, key);
-            ps.setBytes(3, value);
-            ps.executeUpdate();
-        }
+    private Void write(String ns, String key, byte[] value) throws java.sql.SQLException {
+        PreparedStatement ps = db.prepared("INSERT OR REPLACE INTO state(ns, key, value) VALUES (?,?,?)");
+        ps.setString(1, ns);
+        ps.setString(2, key);
+        ps.setBytes(3, value);
+        ps.executeUpdate();
         return null;
     }
 
@@ -71,13 +69,13 @@ public class SqliteStateStore implements StateStore {
     public boolean compareAndSet(String namespace, String key, byte[] expected, byte[] value) {
         check(namespace, key, value);
         return db.inTransaction(c -> {
-            Optional<byte[]> current = read(c, namespace, key);
+            Optional<byte[]> current = read(namespace, key);
             boolean matches = expected == null ? current.isEmpty()
                     : current.isPresent() && Arrays.equals(current.get(), expected);
             if (!matches) {
                 return false;
             }
-            write(c, namespace, key, value);
+            write(namespace, key, value);
             return true;
         });
     }

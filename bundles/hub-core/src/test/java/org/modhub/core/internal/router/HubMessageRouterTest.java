@@ -453,6 +453,46 @@ class HubMessageRouterTest {
         assertEquals(2, alerts, "the replay and the forgery were alerted");
     }
 
+    @Test
+    void aHandlerThatAnswersLaterHoldsNoWorkerAndItsResponseStillLeavesSigned() throws Exception {
+        router = newRouter(Map.of("commandWorkers", 1));
+        SlowStoreVerifier verifier = new SlowStoreVerifier();
+        router.setVerifier(verifier);
+        router.setSigner(SIGNER);
+        CompletableFuture<Envelope> later = new CompletableFuture<>();
+        router.addHandler(cmd -> later, Map.of(MessageHandler.MESSAGE_CODES, 0x0003));
+        router.addHandler(cmd -> CompletableFuture.completedFuture(cmd.respond("r-" + cmd.messageId(), HUB, Instant.now(),
+                new byte[] {1})), Map.of(MessageHandler.MESSAGE_CODES, 0x0001));
+        List<HeadEndSession.InboundListener> in = connect();
+        Eui64 other = Eui64.parse("90-B3-D5-1F-30-01-00-07");
+        in.get(0).received("hub/command", fakeSigned(command("slow", 1, 0x0003, HUB, Instant.now()), 0x5A));
+        in.get(0).received("hub/command", fakeSigned(new Envelope("quick", MessageType.COMMAND, other, 1, HUB,
+                Instant.now(), 0x0001, new byte[] {1}), 0x5A));
+        // the one worker is free while the slow handler has not answered: the quick command is answered
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (responseTo("r-quick") == null && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertTrue(responseTo("r-quick") != null, "the quick command was answered while the slow one waited");
+        assertEquals(null, responseTo("r-slow"));
+        Envelope slow = command("slow", 1, 0x0003, HUB, Instant.now());
+        later.complete(slow.respond("r-slow", HUB, Instant.now(), new byte[] {3}));
+        assertTrue(router.awaitIdle(java.time.Duration.ofSeconds(30)), "pipeline idle");
+        verifier.store.shutdown();
+        OutboundMessage answered = responseTo("r-slow");
+        assertTrue(answered != null, "the slow command's response was queued once its handler answered");
+        SignedEnvelopeCodec.SignedEnvelope signed = SignedEnvelopeCodec.decode(answered.payload());
+        assertEquals(MessageType.RESPONSE, signed.envelope().type());
+        assertEquals(HEAD_END, signed.envelope().recipient());
+        assertEquals((byte) 0x77, signed.signature()[0]);
+    }
+
+    private OutboundMessage responseTo(String id) {
+        synchronized (sent) {
+            return sent.stream().filter(m -> m.id().equals(id)).findFirst().orElse(null);
+        }
+    }
+
     static Envelope hubAlert(String id) {
         return new Envelope(id, MessageType.ALERT, HUB, 0, HEAD_END, Instant.now(), 0x8F34, new byte[] {9});
     }
