@@ -147,8 +147,12 @@ class LastGaspTest {
             throw new AssertionError(jar + " is not embedded in the test bundle");
         }
         try (InputStream in = url.openStream()) {
+            // an interrupt left on this thread by the set-up's bundle operations makes Felix refuse to
+            // wait for its global lock ("Unable to acquire global lock for resolve"; seen once in a full build)
+            clearLeftoverInterrupt("LastGaspTest.install " + jar);
             Bundle b = context.installBundle("itest:embedded/" + jar, in);
             installed.add(b);
+            clearLeftoverInterrupt("LastGaspTest.start " + jar);
             b.start();
             return b;
         }
