@@ -125,6 +125,7 @@ public final class MirrorBench {
 
     private static void checkpoint(SqliteDatabase db) {
         db.withConnection(c -> {
+            db.releasePrepared(); // VACUUM refuses to run beside statements in progress
             try (var s = c.createStatement()) {
                 s.execute("VACUUM");
             }

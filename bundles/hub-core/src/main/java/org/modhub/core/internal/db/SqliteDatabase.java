@@ -195,6 +195,20 @@ public final class SqliteDatabase implements AutoCloseable {
         return ps;
     }
 
+    /**
+     * Closes the kept statements (they are prepared again on next use): maintenance such as VACUUM
+     * needs a connection without statements in progress. Under the connection's lock.
+     */
+    public void releasePrepared() throws SQLException {
+        if (!lock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("prepared statements are used under the connection's lock");
+        }
+        for (PreparedStatement ps : statements.values()) {
+            ps.close();
+        }
+        statements.clear();
+    }
+
     public boolean isHeldByCurrentThread() {
         return lock.isHeldByCurrentThread();
     }
