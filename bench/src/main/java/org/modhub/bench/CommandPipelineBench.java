@@ -412,9 +412,7 @@ public final class CommandPipelineBench {
     }
 
     private static double pct(long[] nanos, int p) {
-        long[] s = nanos.clone();
-        Arrays.sort(s);
-        return s[(int) Math.ceil(s.length * p / 100.0) - 1] / 1e6;
+        return Stats.percentileMs(nanos, p);
     }
 
     /** CPU time of the hub's threads (modhub-*) and the session's (main) so far (ns). */
@@ -463,8 +461,7 @@ public final class CommandPipelineBench {
         for (int i = 0; i < runs.length; i++) {
             v[i] = runs[i][column];
         }
-        Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return Stats.median(v);
     }
 
     private static void figure(String name, double value, String unit, String peer, double peerValue) {

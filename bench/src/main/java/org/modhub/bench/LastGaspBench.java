@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
@@ -313,14 +312,11 @@ public final class LastGaspBench {
         for (int i = 0; i < runs.length; i++) {
             v[i] = runs[i][c];
         }
-        return OutboxBench.median(v);
+        return Stats.median(v);
     }
 
     static double pct(long[] nanos, int p) {
-        long[] s = nanos.clone();
-        Arrays.sort(s);
-        int idx = (int) Math.ceil(p / 100.0 * s.length) - 1;
-        return s[Math.max(0, Math.min(s.length - 1, idx))] / 1e6;
+        return Stats.percentileMs(nanos, p);
     }
 
     static Logger logger() {

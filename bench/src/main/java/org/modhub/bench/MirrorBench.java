@@ -108,9 +108,9 @@ public final class MirrorBench {
             mp50[run] = tm[READS / 2] / 1e3;
             mp99[run] = tm[READS * 99 / 100] / 1e3;
         }
-        figure("mirror.read.p50", OutboxBench.median(p50), "us", "hashmap.read.p50", OutboxBench.median(mp50));
-        figure("mirror.read.p99", OutboxBench.median(p99), "us", "hashmap.read.p99", OutboxBench.median(mp99));
-        figure("mirror.read.p99", OutboxBench.median(p99), "us", "target.limit", 5_000.0);
+        figure("mirror.read.p50", Stats.median(p50), "us", "hashmap.read.p50", Stats.median(mp50));
+        figure("mirror.read.p99", Stats.median(p99), "us", "hashmap.read.p99", Stats.median(mp99));
+        figure("mirror.read.p99", Stats.median(p99), "us", "target.limit", 5_000.0);
         figure("mirror.storage_per_meter_13_months", perMeterKb, "KB", "target.limit", 200.0);
         hubDb.close();
         try (var walk = Files.walk(dir)) {

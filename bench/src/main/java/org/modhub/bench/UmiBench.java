@@ -95,10 +95,10 @@ public final class UmiBench {
                         r + 1, rate[r], bytes[r], peerRate[r], peerBytes[r]);
             }
         }
-        print("umi.read_cycle.rate", OutboxBench.median(rate), "cycles/s", "umi.read_cycle.rate.public_unciphered",
-                OutboxBench.median(peerRate));
-        print("umi.read_cycle.bytes", OutboxBench.median(bytes), "B", "umi.read_cycle.bytes.public_unciphered",
-                OutboxBench.median(peerBytes));
+        print("umi.read_cycle.rate", Stats.median(rate), "cycles/s", "umi.read_cycle.rate.public_unciphered",
+                Stats.median(peerRate));
+        print("umi.read_cycle.bytes", Stats.median(bytes), "B", "umi.read_cycle.bytes.public_unciphered",
+                Stats.median(peerBytes));
     }
 
     static void print(String name, double value, String unit, String peer, double peerValue) {

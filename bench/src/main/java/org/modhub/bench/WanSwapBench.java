@@ -449,12 +449,7 @@ public final class WanSwapBench {
     }
 
     static double pct(List<Double> values, int p) {
-        if (values.isEmpty()) {
-            return Double.NaN;
-        }
-        double[] s = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        int idx = (int) Math.ceil(p / 100.0 * s.length) - 1;
-        return s[Math.max(0, Math.min(s.length - 1, idx))];
+        return Stats.percentile(values, p);
     }
 
     static void figure(String name, double value, String unit, String peer, double peerValue) {
