@@ -46,13 +46,7 @@ public class SqliteStateStore implements StateStore {
         ps.setString(1, ns);
         ps.setString(2, key);
         try (ResultSet rs = ps.executeQuery()) {
-            Optional<byte[]> value = rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
-            // run the kept statement to its end: one left on a row keeps a read transaction open, which
-            // holds WAL checkpoints back (the WAL grows) and makes VACUUM fail
-            while (rs.next()) {
-                // (ns, key) is the primary key: no second row
-            }
-            return value;
+            return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
         }
     }
 
