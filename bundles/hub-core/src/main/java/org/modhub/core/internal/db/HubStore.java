@@ -57,6 +57,11 @@ public class HubStore implements AutoCloseable {
         HubStore store = new HubStore();
         store.dataDir = Paths.get(dir).toAbsolutePath().normalize();
         Files.createDirectories(store.dataDir);
+        // sqlite-jdbc's first configuration sets up its date formats (locale data, tens of ms on a
+        // cold JVM): done on another thread while this one prepares the native library
+        Thread warm = new Thread(org.sqlite.SQLiteConfig::new, "modhub-store-warm");
+        warm.setDaemon(true);
+        warm.start();
         if (!"false".equalsIgnoreCase(context.getProperty(NativeLibraryCache.PROPERTY))) {
             NativeLibraryCache.prepare(store.dataDir);
         }

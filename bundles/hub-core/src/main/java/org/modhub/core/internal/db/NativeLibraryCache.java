@@ -2,9 +2,12 @@ package org.modhub.core.internal.db;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.util.Locale;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.FrameworkUtil;
 import org.sqlite.SQLiteJDBCLoader;
@@ -17,6 +20,14 @@ import org.sqlite.util.OSInfo;
  * small or mounted noexec. With the cache a restart loads the library in place. Disabled by the
  * framework property {@code modhub.store.nativeCache=false}, or when the library location is
  * already set.
+ * <p>
+ * This is on the start-up path (every component that needs the store waits for it), so two of
+ * sqlite-jdbc's own costs are avoided: its platform detection ({@link OSInfo}) starts a
+ * {@code uname -o} process to rule out Android, so on the platforms a hub runs on (glibc or musl
+ * Linux on x86-64 or AArch64) the folder is worked out here from {@code os.arch} and the libraries
+ * mapped into this process; anything else is left to {@link OSInfo}. And its clean-up of stale
+ * copies lists its temporary folder, by default all of {@code java.io.tmpdir}: it is pointed at the
+ * cache folder ({@code org.sqlite.tmpdir}), where it finds nothing to clean.
  */
 final class NativeLibraryCache {
     static final String PROPERTY = "modhub.store.nativeCache";
@@ -33,15 +44,17 @@ final class NativeLibraryCache {
         if (sqlite == null) {
             return null; // not in a framework: nothing to key the cache on
         }
-        String folder = OSInfo.getNativeLibFolderPathForCurrentOS();
         String name = System.mapLibraryName("sqlitejdbc");
-        String resource = "/org/sqlite/native/" + folder + "/" + name;
+        String folder = knownFolder();
+        if (folder == null || SQLiteJDBCLoader.class.getResource(resource(folder, name)) == null) {
+            folder = OSInfo.getNativeLibFolderPathForCurrentOS();
+        }
         Path dir = dataDir.resolve("native").resolve("sqlite-jdbc-" + sqlite.getVersion()).resolve(folder);
         Path lib = dir.resolve(name);
         if (!Files.isRegularFile(lib)) {
             Files.createDirectories(dir);
             Path part = Files.createTempFile(dir, name, ".part");
-            try (InputStream in = SQLiteJDBCLoader.class.getResourceAsStream(resource)) {
+            try (InputStream in = SQLiteJDBCLoader.class.getResourceAsStream(resource(folder, name))) {
                 if (in == null) {
                     Files.deleteIfExists(part);
                     return null; // no bundled library for this platform: sqlite-jdbc will say so
@@ -52,6 +65,46 @@ final class NativeLibraryCache {
         }
         System.setProperty("org.sqlite.lib.path", dir.toString());
         System.setProperty("org.sqlite.lib.name", name);
+        if (System.getProperty("org.sqlite.tmpdir") == null) {
+            System.setProperty("org.sqlite.tmpdir", dir.toString());
+        }
         return lib;
+    }
+
+    private static String resource(String folder, String name) {
+        return "/org/sqlite/native/" + folder + "/" + name;
+    }
+
+    /**
+     * sqlite-jdbc's folder for this JVM when it runs on Linux on x86-64 or AArch64 (glibc:
+     * {@code Linux/x86_64}, musl: {@code Linux-Musl/x86_64}), else null. Android, where OSInfo
+     * would say {@code Linux-Android}, is not a hub platform; should the guess ever be wrong, loading
+     * the library fails and sqlite-jdbc falls back to its own detection.
+     */
+    static String knownFolder() {
+        if (!"Linux".equals(System.getProperty("os.name"))
+                || System.getProperty("java.runtime.name", "").toLowerCase(Locale.ROOT).contains("android")) {
+            return null;
+        }
+        String arch = switch (System.getProperty("os.arch", "").toLowerCase(Locale.ROOT)) {
+            case "amd64", "x86_64" -> "x86_64";
+            case "aarch64", "arm64" -> "aarch64";
+            default -> null;
+        };
+        if (arch == null) {
+            return null;
+        }
+        Boolean musl = muslMapped();
+        return musl == null ? null : (musl ? "Linux-Musl/" : "Linux/") + arch;
+    }
+
+    /** Whether a musl C library is mapped into this process (null: cannot tell). */
+    private static Boolean muslMapped() {
+        try {
+            String maps = new String(Files.readAllBytes(Paths.get("/proc/self/maps")), StandardCharsets.ISO_8859_1);
+            return maps.contains("/ld-musl-") || maps.contains("/libc.musl-");
+        } catch (IOException | SecurityException e) {
+            return null;
+        }
     }
 }
