@@ -11,6 +11,11 @@ import java.util.Dictionary;
 import java.util.Enumeration;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
+import java.util.Vector;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.lang.reflect.Array;
+import java.util.Collection;
 import org.apache.felix.cm.NotCachablePersistenceManager;
 import org.apache.felix.cm.PersistenceManager;
 import org.apache.felix.cm.file.ConfigurationHandler;
@@ -34,58 +39,64 @@ public class StorePersistenceManager implements NotCachablePersistenceManager {
     public static final String NAME = "modhub";
 
     private final SqliteDatabase db;
+    /**
+     * Every stored configuration, read once at activation and written through: ConfigAdmin asks for
+     * all of them each time it looks for a factory or a filter match (some 70 times while the hub
+     * starts), and this store is the only writer of the table. Bodies are decoded once; each caller
+     * gets its own copy.
+     */
+    private final Map<String, Entry> entries = new ConcurrentSkipListMap<>();
+
+    private static final class Entry {
+        final byte[] body;
+        volatile Dictionary<String, Object> decoded;
+
+        Entry(byte[] body) {
+            this.body = body;
+        }
+    }
 
     @Activate
     public StorePersistenceManager(@Reference HubStore store) {
         this.db = store.hub();
         db.executeScript("CREATE TABLE IF NOT EXISTS configuration (pid TEXT PRIMARY KEY, body BLOB NOT NULL, "
                 + "updated INTEGER NOT NULL)");
+        db.withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pid, body FROM configuration");
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    entries.put(rs.getString(1), new Entry(rs.getBytes(2)));
+                }
+            }
+            return null;
+        });
     }
 
     @Override
     public boolean exists(String pid) {
-        return db.queryLong("SELECT count(*) FROM configuration WHERE pid = ?", pid) > 0;
+        return entries.containsKey(pid);
     }
 
     @Override
     @SuppressWarnings("rawtypes")
     public Dictionary load(String pid) throws IOException {
-        byte[] body = io(() -> db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT body FROM configuration WHERE pid = ?")) {
-                ps.setString(1, pid);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getBytes(1) : null;
-                }
-            }
-        }));
-        return body == null ? new Hashtable<>() : decode(pid, body);
+        Entry e = entries.get(pid);
+        return e == null ? new Hashtable<>() : copy(decoded(pid, e));
     }
 
     @Override
     @SuppressWarnings("rawtypes")
     public Enumeration getDictionaries() throws IOException {
-        List<byte[]> bodies = new ArrayList<>();
-        List<String> pids = new ArrayList<>();
-        io(() -> db.withConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT pid, body FROM configuration ORDER BY pid");
-                    ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    pids.add(rs.getString(1));
-                    bodies.add(rs.getBytes(2));
-                }
-            }
-            return null;
-        }));
         List<Dictionary> out = new ArrayList<>();
-        for (int i = 0; i < bodies.size(); i++) {
-            out.add(decode(pids.get(i), bodies.get(i)));
+        for (Map.Entry<String, Entry> e : entries.entrySet()) {
+            out.add(copy(decoded(e.getKey(), e.getValue())));
         }
         return Collections.enumeration(out);
     }
 
     @Override
     @SuppressWarnings("rawtypes")
-    public void store(String pid, Dictionary properties) throws IOException {
+    public synchronized void store(String pid, Dictionary properties) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ConfigurationHandler.write(out, properties);
         byte[] body = out.toByteArray();
@@ -99,10 +110,11 @@ public class StorePersistenceManager implements NotCachablePersistenceManager {
             }
             return null;
         }));
+        entries.put(pid, new Entry(body));
     }
 
     @Override
-    public void delete(String pid) throws IOException {
+    public synchronized void delete(String pid) throws IOException {
         io(() -> db.inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM configuration WHERE pid = ?")) {
                 ps.setString(1, pid);
@@ -110,6 +122,36 @@ public class StorePersistenceManager implements NotCachablePersistenceManager {
             }
             return null;
         }));
+        entries.remove(pid);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Dictionary<String, Object> decoded(String pid, Entry e) throws IOException {
+        Dictionary<String, Object> d = e.decoded;
+        if (d == null) {
+            d = decode(pid, e.body);
+            e.decoded = d;
+        }
+        return d;
+    }
+
+    /** A copy the caller may change: a new table, arrays and collections copied (their elements are immutable). */
+    private static Hashtable<String, Object> copy(Dictionary<String, Object> d) {
+        Hashtable<String, Object> out = new Hashtable<>();
+        for (Enumeration<String> keys = d.keys(); keys.hasMoreElements();) {
+            String k = keys.nextElement();
+            Object v = d.get(k);
+            if (v != null && v.getClass().isArray()) {
+                int n = Array.getLength(v);
+                Object a = Array.newInstance(v.getClass().getComponentType(), n);
+                System.arraycopy(v, 0, a, 0, n);
+                v = a;
+            } else if (v instanceof Collection<?> c) {
+                v = new Vector<>(c);
+            }
+            out.put(k, v);
+        }
+        return out;
     }
 
     @SuppressWarnings("rawtypes")
