@@ -6,9 +6,9 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.startlevel.BundleStartLevel;
 
 /**
- * The boot guard: this bundle's activator. The runtime starts the framework at beginning start level 2
- * with every bundle at level 2 by default ({@code org.osgi.framework.startlevel.beginning=2},
- * {@code felix.startlevel.bundle=2} in distro/hub.bnd); the guard puts its own bundle at level 1, so
+ * The boot guard: this bundle's activator. The runtime starts the framework at beginning start level 4
+ * with every other bundle at levels 2 to 5 ({@code org.osgi.framework.startlevel.beginning=4},
+ * {@code felix.startlevel.bundle=4} in distro/hub.bnd); the guard puts its own bundle at level 1, so
  * from the second boot on it runs, alone, before any bundle an update can change has started. It uses
  * only the framework API and files in {@code <modhub.data>/ota} (the hub-core store is not running
  * yet), and an update can never replace it (the agent refuses packages that name this bundle).

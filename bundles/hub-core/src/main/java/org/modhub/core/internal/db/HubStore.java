@@ -39,6 +39,11 @@ public class HubStore implements AutoCloseable {
      * @throws StoreCorruptException if a store file exists but is not an intact database (it is left untouched)
      * @throws IllegalArgumentException if a property is malformed
      */
+    public static HubStore open(BundleContext context) throws Exception {
+        return open(context, null);
+    }
+
+    /** As {@link #open(BundleContext)}, saying where the store is on {@code log} when given. */
     public static HubStore open(BundleContext context, Logger log) throws Exception {
         String dir = context.getProperty(DATA_PROPERTY);
         if (dir == null || dir.isBlank()) {
@@ -57,13 +62,19 @@ public class HubStore implements AutoCloseable {
         HubStore store = new HubStore();
         store.dataDir = Paths.get(dir).toAbsolutePath().normalize();
         Files.createDirectories(store.dataDir);
-        // sqlite-jdbc's first configuration sets up its date formats (locale data, tens of ms on a
-        // cold JVM): done on another thread while this one prepares the native library
+        // sqlite-jdbc's first configuration sets up its date formats (calendar and locale data, tens of
+        // ms on a cold JVM): done on another thread while this one prepares and loads the native library
         Thread warm = new Thread(org.sqlite.SQLiteConfig::new, "modhub-store-warm");
         warm.setDaemon(true);
         warm.start();
         if (!"false".equalsIgnoreCase(context.getProperty(NativeLibraryCache.PROPERTY))) {
             NativeLibraryCache.prepare(store.dataDir);
+        }
+        // the native library loads here meanwhile (a failure is left for the first connection to report)
+        try {
+            org.sqlite.SQLiteJDBCLoader.initialize();
+        } catch (Exception | LinkageError e) {
+            // the connection below fails with sqlite-jdbc's own message
         }
         // the two files open (and are checked) side by side: the check of an existing file reads all of it
         Path outboxFile = store.dataDir.resolve("outbox.db");
@@ -92,7 +103,9 @@ public class HubStore implements AutoCloseable {
             }
             throw e;
         }
-        log.info("store open in {} (durability {})", store.dataDir, durability);
+        if (log != null) {
+            log.info("store open in {} (durability {})", store.dataDir, durability);
+        }
         return store;
     }
 
