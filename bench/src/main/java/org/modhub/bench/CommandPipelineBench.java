@@ -291,6 +291,8 @@ public final class CommandPipelineBench {
             long[] sentAt = new long[n];
             long cpuStart = 0;
             long hubStart = 0;
+            Map<String, Long> procStart = Map.of();
+            long[] gcStart = {0, 0};
             Map<Long, Object[]> byThreadStart = Map.of();
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
@@ -299,6 +301,8 @@ public final class CommandPipelineBench {
                 }
                 sentAt[i] = System.nanoTime();
                 if (i == 0) {
+                    procStart = procThreads();
+                    gcStart = gc();
                     cpuStart = cpu();
                     hubStart = hubThreadCpu();
                     byThreadStart = threadCpu();
@@ -309,6 +313,8 @@ public final class CommandPipelineBench {
                 throw new IllegalStateException("only " + responses.get() + " of " + n + " commands were answered");
             }
             long cpuUsed = cpu() - cpuStart;
+            long[] gcUsed = gc();
+            Map<String, Long> procUsed = procThreads();
             long hubThreads = hubThreadCpu() - hubStart;
             Map<String, Long> used = new java.util.TreeMap<>();
             for (Map.Entry<Long, Object[]> e : threadCpu().entrySet()) {
@@ -367,6 +373,17 @@ public final class CommandPipelineBench {
             System.err.printf("  %s: process cpu %.0f us/cmd, of which the hub's threads (router, pki, outbox, session) "
                     + "%.0f us/cmd; the rest is the JVM's (JIT, GC); by thread (us/cmd):%s%n", durability, cpuUsed / 1e3 / n,
                     hubThreads / 1e3 / n, split);
+            StringBuilder all = new StringBuilder();
+            Map<String, Long> ps = procStart;
+            procUsed.forEach((name, ticks) -> {
+                long d = ticks - ps.getOrDefault(name, 0L);
+                if (d > 0) {
+                    all.append(String.format(" [%s] %.0f", name, d * 1e4 / n)); // 100 Hz ticks -> us/cmd
+                }
+            });
+            System.err.printf("  %s: wall %.0f us/cmd; all threads (/proc, 10 ms ticks, us/cmd):%s; GC: %d collections, "
+                    + "%.1f ms (%.0f us/cmd)%n", durability, (end - start) / 1e3 / n, all, gcUsed[0] - gcStart[0],
+                    (gcUsed[1] - gcStart[1]) / 1.0, (gcUsed[1] - gcStart[1]) * 1e3 / n);
             return new double[] {n / ((end - start) / 1e9), p99(lat), cpuUsed / 1e3 / n};
         } finally {
             store.close();
@@ -383,6 +400,8 @@ public final class CommandPipelineBench {
         byte[] response = EnvelopeCodec.encode(new Envelope("r-1", MessageType.RESPONSE, HUB, 1, SUPPLIER, Instant.now(),
                 1, "ok".getBytes(StandardCharsets.UTF_8)));
         long[] lat = new long[n];
+        long[] gcStart = gc();
+        Map<String, Long> procStart = procThreads();
         long cpuStart = cpu();
         java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         Runnable work = () -> {
@@ -408,7 +427,18 @@ public final class CommandPipelineBench {
             t.join();
         }
         long total = System.nanoTime() - start;
-        return new double[] {n / (total / 1e9), p99(lat), (cpu() - cpuStart) / 1e3 / n};
+        double cpuPer = (cpu() - cpuStart) / 1e3 / n;
+        long[] gcUsed = gc();
+        StringBuilder all = new StringBuilder();
+        procThreads().forEach((name, ticks) -> {
+            long d = ticks - procStart.getOrDefault(name, 0L);
+            if (d > 0 && !name.startsWith("raw")) {
+                all.append(String.format(" [%s] %.0f", name, d * 1e4 / n));
+            }
+        });
+        System.err.printf("  raw %d threads: cpu %.0f us/cmd; JVM threads (/proc, us/cmd):%s; GC: %d collections, %d ms%n",
+                threads, cpuPer, all, gcUsed[0] - gcStart[0], gcUsed[1] - gcStart[1]);
+        return new double[] {n / (total / 1e9), p99(lat), cpuPer};
     }
 
     private static double pct(long[] nanos, int p) {
@@ -439,6 +469,42 @@ public final class CommandPipelineBench {
             if (t.getName().startsWith("modhub") || t.getName().equals("main")) {
                 out.put(t.getId(), new Object[] {t.getName().replaceAll("-?[0-9]+$", ""),
                     Math.max(0, mx.getThreadCpuTime(t.getId()))});
+            }
+        }
+        return out;
+    }
+
+    /** Collections and their time (ms) so far, all collectors. */
+    private static long[] gc() {
+        long[] out = new long[2];
+        for (java.lang.management.GarbageCollectorMXBean b : java.lang.management.ManagementFactory
+                .getGarbageCollectorMXBeans()) {
+            out[0] += Math.max(0, b.getCollectionCount());
+            out[1] += Math.max(0, b.getCollectionTime());
+        }
+        return out;
+    }
+
+    /**
+     * CPU ticks (utime + stime, 1/100 s) so far of every thread of this process (the JVM's own too:
+     * GC, JIT), by thread name less its number.
+     */
+    private static Map<String, Long> procThreads() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return out;
+        }
+        for (java.io.File t : tasks) {
+            try {
+                String stat = Files.readString(t.toPath().resolve("stat"));
+                int open = stat.indexOf('(');
+                int close = stat.lastIndexOf(')');
+                String name = stat.substring(open + 1, close).replaceAll("[-#]?[0-9]+$", "");
+                String[] f = stat.substring(close + 2).split(" ");
+                out.merge(name, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+            } catch (java.io.IOException | RuntimeException e) {
+                // the thread ended
             }
         }
         return out;
