@@ -68,14 +68,12 @@ import org.osgi.service.log.Logger;
 public final class CommandPipelineBench {
     private static final int RUNS = Integer.getInteger("bench.runs", 5);
     private static final int COMMANDS = Integer.getInteger("bench.commands", 4_000);
-    /** An estimate of one commit per group (see {@link #mergedCounters}); not the hub's code. */
-    private static final boolean MERGED_COUNTERS = Boolean.getBoolean("bench.mergedCounters");
     /** The router's default commandWorkers. */
     private static final int DEFAULT_WORKERS = 2;
     private static final int WORKERS = Integer.getInteger("bench.workers", DEFAULT_WORKERS);
     /** Figures of the router's default sizing are command_pipeline.*; others name their worker count. */
     private static final String NAME = (WORKERS == DEFAULT_WORKERS ? "command_pipeline"
-            : "command_pipeline." + WORKERS + "workers") + (MERGED_COUNTERS ? ".estimate_merged_counters" : "");
+            : "command_pipeline." + WORKERS + "workers");
     private static final int WINDOW = Integer.getInteger("bench.window", 16);
     private static final int WARMUP = Integer.getInteger("bench.warmup", 3);
     private static final Eui64 HUB = Eui64.parse("00-DB-12-34-56-78-90-A4");
@@ -139,66 +137,6 @@ public final class CommandPipelineBench {
         deleteTree(root);
     }
 
-    /**
-     * An estimate only, not the hub's code (-Dbench.mergedCounters=true): what one durable commit per
-     * group for the counters and the responses would give. The PKI agent's counter writes (its
-     * compare-and-set in the state store) go into the outbox's group commit as one row each, so they
-     * share commits with the responses in the same file; the value is then kept in memory.
-     */
-    private static StateStore mergedCounters(StateStore real, java.util.concurrent.atomic.AtomicReference<OutboxService> outbox,
-            AtomicLong rows) {
-        Map<String, byte[]> counters = new java.util.concurrent.ConcurrentHashMap<>();
-        return (StateStore) java.lang.reflect.Proxy.newProxyInstance(StateStore.class.getClassLoader(),
-                new Class<?>[] {StateStore.class}, (proxy, m, a) -> {
-                    if (a != null && a.length > 0 && "org.modhub.pki.counters".equals(a[0])) {
-                        String key = (String) a[1];
-                        switch (m.getName()) {
-                            case "get":
-                                return Optional.ofNullable(counters.get(key));
-                            case "compareAndSet": {
-                                byte[] expected = (byte[]) a[2];
-                                byte[] value = (byte[]) a[3];
-                                if (!Arrays.equals(expected, counters.get(key))) {
-                                    return false;
-                                }
-                                outbox.get().enqueueAll(List.of(new OutboundMessage("ctr-" + key + "-"
-                                        + rows.incrementAndGet(), "bench/counter", OutboundMessage.PRIORITY_LOWEST, 0,
-                                        Instant.now(), value)));
-                                counters.put(key, value);
-                                return true;
-                            }
-                            default:
-                                throw new UnsupportedOperationException(m.getName());
-                        }
-                    }
-                    try {
-                        return m.invoke(real, a);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
-    }
-
-    /** The state store, timing the PKI agent's counter commits (its compare-and-set). */
-    private static StateStore timedCounters(StateStore real, List<Long> times) {
-        return (StateStore) java.lang.reflect.Proxy.newProxyInstance(StateStore.class.getClassLoader(),
-                new Class<?>[] {StateStore.class}, (proxy, m, a) -> {
-                    long t0 = System.nanoTime();
-                    try {
-                        return m.invoke(real, a);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    } finally {
-                        if (m.getName().equals("compareAndSet") && "org.modhub.pki.counters".equals(a[0])) {
-                            long d = System.nanoTime() - t0;
-                            synchronized (times) {
-                                times.add(d);
-                            }
-                        }
-                    }
-                });
-    }
-
     private static String pem(X509Certificate c) throws Exception {
         return "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
                 .encodeToString(c.getEncoded()) + "\n-----END CERTIFICATE-----\n";
@@ -222,12 +160,8 @@ public final class CommandPipelineBench {
         BundleContext context = context(props);
         HubStore store = HubStore.open(context, logger());
         try {
-            StateStore hubState = new SqliteStateStore(store);
-            java.util.concurrent.atomic.AtomicReference<OutboxService> outboxRef = new java.util.concurrent.atomic.AtomicReference<>();
-            AtomicLong counterRows = new AtomicLong();
+            StateStore state = new SqliteStateStore(store);
             List<Long> counterCommits = new ArrayList<>();
-            StateStore state = MERGED_COUNTERS ? mergedCounters(hubState, outboxRef, counterRows)
-                    : timedCounters(hubState, counterCommits);
             EventLog events = new MemoryEvents();
             Map<String, Object> pkiConfig = new HashMap<>();
             Path base = dir.getParent();
@@ -238,7 +172,6 @@ public final class CommandPipelineBench {
             AtomicLong responses = new AtomicLong();
             OutboxService durable = new OutboxService(store, new ConfigGuard(context, logger()),
                     logger(), config(OutboxService.Config.class, Map.of()), Map.of());
-            outboxRef.set(durable);
             java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(WINDOW);
             List<Long> commitTimes = new ArrayList<>();
             java.util.concurrent.ConcurrentHashMap<String, Long> answeredAt = new java.util.concurrent.ConcurrentHashMap<>();
@@ -270,7 +203,26 @@ public final class CommandPipelineBench {
                 public OutboxStats stats() {
                     return durable.stats();
                 }
+
+                @Override
+                public Optional<byte[]> state(String namespace, String key) {
+                    return durable.state(namespace, key);
+                }
+
+                /** The real outbox's state write, timed from queued to durable (the PKI agent's counters). */
+                @Override
+                public CompletionStage<Boolean> compareAndSetState(String namespace, String key, byte[] expected,
+                        byte[] value) {
+                    long t0 = System.nanoTime();
+                    return durable.compareAndSetState(namespace, key, expected, value).whenComplete((ok, e) -> {
+                        long d = System.nanoTime() - t0;
+                        synchronized (counterCommits) {
+                            counterCommits.add(d);
+                        }
+                    });
+                }
             };
+            pki.commitCountersWith(outbox); // as the PKI agent's component does
             HubMessageRouter router = new HubMessageRouter(outbox, state, events, new ConfigGuard(context, logger()),
                     logger(), context, config(HubMessageRouter.Config.class, Map.of("commandWorkers", WORKERS)), Map.of());
             router.setVerifier(pki);
@@ -293,6 +245,7 @@ public final class CommandPipelineBench {
             long hubStart = 0;
             Map<String, Long> procStart = Map.of();
             long[] gcStart = {0, 0};
+            long[] txStart = {0, 0, 0};
             Map<Long, Object[]> byThreadStart = Map.of();
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
@@ -301,6 +254,7 @@ public final class CommandPipelineBench {
                 }
                 sentAt[i] = System.nanoTime();
                 if (i == 0) {
+                    txStart = commitStats(durable);
                     procStart = procThreads();
                     gcStart = gc();
                     cpuStart = cpu();
@@ -314,6 +268,7 @@ public final class CommandPipelineBench {
             }
             long cpuUsed = cpu() - cpuStart;
             long[] gcUsed = gc();
+            long[] txUsed = commitStats(durable);
             Map<String, Long> procUsed = procThreads();
             long hubThreads = hubThreadCpu() - hubStart;
             Map<String, Long> used = new java.util.TreeMap<>();
@@ -346,7 +301,7 @@ public final class CommandPipelineBench {
             java.lang.reflect.Method stop = OutboxService.class.getDeclaredMethod("deactivate");
             stop.setAccessible(true);
             stop.invoke(durable);
-            if (durable.stats().pending() != n + counterRows.get()) {
+            if (durable.stats().pending() != n) {
                 throw new IllegalStateException(durable.stats().pending() + " messages in the outbox, not " + n);
             }
             System.err.printf("  %s: latency p50/p99 (ms): total %.2f/%.2f; to the handler (check, accept, counter "
@@ -366,7 +321,7 @@ public final class CommandPipelineBench {
                 cc = counterCommits.stream().mapToLong(Long::longValue).toArray();
             }
             if (cc.length > 0) {
-                System.err.printf("  %s: counter commits (state store): %d (%.1f commands each), duration p50/p99/max (ms) "
+                System.err.printf("  %s: counter writes (outbox state, queued to durable): %d (%.1f commands each), p50/p99/max (ms) "
                         + "%.2f/%.2f/%.2f%n", durability, cc.length, (double) n / cc.length, pct(cc, 50), pct(cc, 99),
                         Arrays.stream(cc).max().orElse(0) / 1e6);
             }
@@ -384,6 +339,11 @@ public final class CommandPipelineBench {
             System.err.printf("  %s: wall %.0f us/cmd; all threads (/proc, 10 ms ticks, us/cmd):%s; GC: %d collections, "
                     + "%.1f ms (%.0f us/cmd)%n", durability, (end - start) / 1e3 / n, all, gcUsed[0] - gcStart[0],
                     (gcUsed[1] - gcStart[1]) / 1.0, (gcUsed[1] - gcStart[1]) * 1e3 / n);
+            long tx = txUsed[0] - txStart[0];
+            System.err.printf("  %s: outbox transactions %d (%.1f writes each: responses batches and counter rows), "
+                    + "%.0f us each, writer busy %.0f%% of the run%n", durability, tx,
+                    (txUsed[1] - txStart[1]) / (double) Math.max(1, tx), (txUsed[2] - txStart[2]) / 1e3 / Math.max(1, tx),
+                    (txUsed[2] - txStart[2]) * 100.0 / (end - start));
             return new double[] {n / ((end - start) / 1e9), p99(lat), cpuUsed / 1e3 / n};
         } finally {
             store.close();
@@ -472,6 +432,13 @@ public final class CommandPipelineBench {
             }
         }
         return out;
+    }
+
+    /** The outbox queue's transactions so far: {count, writes, ns}. */
+    private static long[] commitStats(OutboxService outbox) throws Exception {
+        java.lang.reflect.Field f = OutboxService.class.getDeclaredField("queue");
+        f.setAccessible(true);
+        return ((org.modhub.core.internal.outbox.OutboxQueue) f.get(outbox)).commitStats();
     }
 
     /** Collections and their time (ms) so far, all collectors. */

@@ -1,6 +1,8 @@
 package org.modhub.api.messaging;
 
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -8,6 +10,14 @@ import org.osgi.annotation.versioning.ProviderType;
  * enqueue returned survives a crash (kill -9, power loss) and is delivered at least once, in order
  * within its priority, over whichever head-end session is connected. When full, the oldest messages
  * are purged first and an event is logged.
+ *
+ * <p>Outbox state: small rows (a namespace, a key, a value of at most 1 KB) kept in the outbox's own
+ * store and written in the same durable commits as the messages queued at the time, for state that
+ * must be durable before something is answered whose answer then goes through the outbox — e.g. an
+ * anti-replay counter that must be stored before a command runs, whose response follows: one
+ * durable write (one fsync) carries the counters of the commands just admitted and the responses of
+ * those answered, instead of one in the state store and one here. Not a general state store (use the
+ * StateStore): rows are never purged with messages, and there is no listing.
  */
 @ProviderType
 public interface Outbox {
@@ -18,4 +28,18 @@ public interface Outbox {
     void enqueueAll(List<OutboundMessage> messages);
 
     OutboxStats stats();
+
+    /** The value of an outbox state row, as last committed. */
+    Optional<byte[]> state(String namespace, String key);
+
+    /**
+     * Writes {@code value} to an outbox state row if its current value equals {@code expected}
+     * (absent when {@code expected} is null), in the next durable commit of the outbox, shared with
+     * the messages and other state writes queued meanwhile (group commit). Does not wait: the stage
+     * completes, on the outbox's writer thread (keep its actions short and non-blocking), once that
+     * commit is durable — with whether the value was written — or exceptionally if the commit failed.
+     *
+     * @throws IllegalArgumentException if the namespace or key is empty or the value is over 1 KB
+     */
+    CompletionStage<Boolean> compareAndSetState(String namespace, String key, byte[] expected, byte[] value);
 }

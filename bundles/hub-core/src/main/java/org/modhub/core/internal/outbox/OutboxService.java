@@ -186,6 +186,17 @@ public class OutboxService implements Outbox, HealthContributor {
         wake();
     }
 
+    @Override
+    public Optional<byte[]> state(String namespace, String key) {
+        return queue.state(namespace, key);
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Boolean> compareAndSetState(String namespace, String key,
+            byte[] expected, byte[] value) {
+        return queue.compareAndSetState(namespace, key, expected, value);
+    }
+
     private void enqueueUrgent(OutboundMessage message) {
         Optional<HeadEndSession> session = Optional.empty();
         synchronized (urgentLock) {

@@ -158,6 +158,10 @@ public class HubMessageRouter implements MessageRouter {
     private final List<HandlerEntry> handlers = new CopyOnWriteArrayList<>();
     private final Map<HeadEndSession, HeadEndSession.Subscription> subscriptions = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor workers;
+    /** New commands' checks on the workers, in arrival order, after every admitted command's stage. */
+    private final java.util.concurrent.Executor checkStage;
+    /** Admitted commands' handler stages on the workers: before any new command's check, oldest first. */
+    private final java.util.concurrent.Executor handlerStage;
     private final ThreadPoolExecutor responders;
     /** Queues the responses of verified commands, many per outbox commit (one thread). */
     private final ThreadPoolExecutor responseWriter;
@@ -226,7 +230,9 @@ public class HubMessageRouter implements MessageRouter {
         this.validity = Duration.ofSeconds(config.validitySeconds());
         this.counter = new HubCounter(state);
         // threads start on the first command, and end after a minute idle
-        this.workers = pool(config.commandWorkers(), "modhub-router-worker-");
+        this.workers = stagePool(config.commandWorkers(), "modhub-router-worker-");
+        this.checkStage = r -> workers.execute(new Staged(r, false));
+        this.handlerStage = r -> workers.execute(new Staged(r, true));
         this.responders = pool(config.responseWorkers(), "modhub-router-responder-");
         this.responseWriter = pool(1, "modhub-router-outbox-");
         this.maxInFlight = config.maxCommandsInFlight();
@@ -247,6 +253,51 @@ public class HubMessageRouter implements MessageRouter {
                 factory);
         p.allowCoreThreadTimeOut(true);
         return p;
+    }
+
+    /**
+     * The workers' pool: its queue hands out the stages of commands already admitted (handler and
+     * response) before the checks of commands that arrived since, so that the commands in flight
+     * finish first (their responses free the head end's window) and a lane's handler chain never
+     * waits behind a queue of new commands' signature checks; within each kind, oldest first.
+     */
+    private static ThreadPoolExecutor stagePool(int threads, String name) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory factory = r -> {
+            Thread t = new Thread(r, name + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        ThreadPoolExecutor p = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+                new java.util.concurrent.PriorityBlockingQueue<>(), factory);
+        p.allowCoreThreadTimeOut(true);
+        return p;
+    }
+
+    /** A task for the workers' queue, ranked by kind, then by submission order. */
+    private static final class Staged implements Runnable, Comparable<Staged> {
+        private static final java.util.concurrent.atomic.AtomicLong SEQUENCE = new java.util.concurrent.atomic.AtomicLong();
+        final Runnable task;
+        final boolean admitted;
+        final long seq = SEQUENCE.getAndIncrement();
+
+        Staged(Runnable task, boolean admitted) {
+            this.task = task;
+            this.admitted = admitted;
+        }
+
+        @Override
+        public void run() {
+            task.run();
+        }
+
+        @Override
+        public int compareTo(Staged o) {
+            if (admitted != o.admitted) {
+                return admitted ? -1 : 1;
+            }
+            return Long.compare(seq, o.seq);
+        }
     }
 
     /** Does not wait for the pools: commands in flight finish (or fail) on their own. */
@@ -423,7 +474,7 @@ public class HubMessageRouter implements MessageRouter {
                 // lane's turn only ever waits for commands that were dequeued before its own
                 synchronized (lane) {
                     long ticket = lane.issued;
-                    workers.execute(() -> pipeline(v, lane, ticket, bytes));
+                    checkStage.execute(() -> pipeline(v, lane, ticket, bytes));
                     lane.issued++;
                 }
                 return;
@@ -455,7 +506,7 @@ public class HubMessageRouter implements MessageRouter {
                 } catch (RuntimeException e) {
                     log.error("command {} failed", command, e);
                 }
-            }, workers);
+            }, checkStage);
             lane.handled = next.handle((r, e) -> null);
             return next;
         }
@@ -508,8 +559,18 @@ public class HubMessageRouter implements MessageRouter {
         try {
             // reserved at once: the next command of the lane is judged against it
             stored = v.accept(checked).toCompletableFuture();
-            invoked = lane.verifiedTail.thenCombineAsync(stored, (x, command) -> invoke(command), workers);
-            lane.verifiedTail = invoked.handle((r, e) -> null);
+            // the lane's next handler may start as soon as this one returned: on another worker, while
+            // this one signs the response
+            CompletableFuture<Void> turnDone = new CompletableFuture<>();
+            invoked = lane.verifiedTail.thenCombineAsync(stored, (x, command) -> {
+                try {
+                    return invoke(command);
+                } finally {
+                    turnDone.complete(null);
+                }
+            }, handlerStage);
+            invoked.whenComplete((r, e) -> turnDone.complete(null)); // never invoked: the lane goes on
+            lane.verifiedTail = turnDone;
         } catch (RuntimeException e) {
             offWorker(() -> refused(bytes, e));
             return;
