@@ -199,6 +199,28 @@ public final class CommandPipelineBench {
                     }
                 }
 
+                /** The real outbox's enqueueAllAsync (the router's responses), counted once durable. */
+                @Override
+                public CompletionStage<Void> enqueueAllAsync(List<OutboundMessage> messages) {
+                    long t0 = System.nanoTime();
+                    return durable.enqueueAllAsync(messages).whenComplete((v, e) -> {
+                        if (e != null) {
+                            return;
+                        }
+                        long now = System.nanoTime();
+                        synchronized (commitTimes) {
+                            commitTimes.add(now - t0);
+                        }
+                        for (OutboundMessage m : messages) {
+                            if (m.topic().equals(HubMessageRouter.RESPONSE_TOPIC)) {
+                                answeredAt.put(m.id(), now);
+                                responses.incrementAndGet();
+                                window.release();
+                            }
+                        }
+                    });
+                }
+
                 @Override
                 public OutboxStats stats() {
                     return durable.stats();
@@ -225,7 +247,46 @@ public final class CommandPipelineBench {
             pki.commitCountersWith(outbox); // as the PKI agent's component does
             HubMessageRouter router = new HubMessageRouter(outbox, state, events, new ConfigGuard(context, logger()),
                     logger(), context, config(HubMessageRouter.Config.class, Map.of("commandWorkers", WORKERS)), Map.of());
-            router.setVerifier(pki);
+            long[] checkStart = new long[n + 1];
+            long[] checkEnd = new long[n + 1];
+            long[] acceptAt = new long[n + 1];
+            long[] storedAt = new long[n + 1];
+            // the agent itself, its steps timestamped by command (the counter is the command's index)
+            router.setVerifier(new org.modhub.api.security.CommandVerifier() {
+                @Override
+                public Envelope verify(byte[] signedCommand) throws org.modhub.api.security.SecurityCheckException {
+                    return pki.verify(signedCommand);
+                }
+
+                @Override
+                public Checked check(byte[] bytes) throws org.modhub.api.security.SecurityCheckException {
+                    int i = (int) java.nio.ByteBuffer.wrap(bytes, 2, 8).getLong();
+                    checkStart[i] = System.nanoTime();
+                    try {
+                        return pki.check(bytes);
+                    } finally {
+                        checkEnd[i] = System.nanoTime();
+                    }
+                }
+
+                @Override
+                public CompletionStage<Envelope> accept(Checked checked) {
+                    CompletionStage<Envelope> stage = pki.accept(checked);
+                    long now = System.nanoTime();
+                    return stage.whenComplete((e, x) -> {
+                        if (e != null) {
+                            int i = (int) e.originatorCounter();
+                            acceptAt[i] = now;
+                            storedAt[i] = System.nanoTime();
+                        }
+                    });
+                }
+
+                @Override
+                public Set<org.modhub.api.security.RemotePartyRole> rolesFor(int code) {
+                    return pki.rolesFor(code);
+                }
+            });
             router.setSigner(pki);
             byte[] answer = "ok".getBytes(StandardCharsets.UTF_8);
             java.util.concurrent.ConcurrentHashMap<String, Long> handledAt = new java.util.concurrent.ConcurrentHashMap<>();
@@ -246,6 +307,7 @@ public final class CommandPipelineBench {
             Map<String, Long> procStart = Map.of();
             long[] gcStart = {0, 0};
             long[] txStart = {0, 0, 0};
+            long[] sysStart = {0, 0};
             Map<Long, Object[]> byThreadStart = Map.of();
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
@@ -254,6 +316,7 @@ public final class CommandPipelineBench {
                 }
                 sentAt[i] = System.nanoTime();
                 if (i == 0) {
+                    sysStart = systemCpu();
                     txStart = commitStats(durable);
                     procStart = procThreads();
                     gcStart = gc();
@@ -269,6 +332,7 @@ public final class CommandPipelineBench {
             long cpuUsed = cpu() - cpuStart;
             long[] gcUsed = gc();
             long[] txUsed = commitStats(durable);
+            long[] sysUsed = systemCpu();
             Map<String, Long> procUsed = procThreads();
             long hubThreads = hubThreadCpu() - hubStart;
             Map<String, Long> used = new java.util.TreeMap<>();
@@ -283,6 +347,19 @@ public final class CommandPipelineBench {
                     split.append(String.format(" %s %.0f", name, ns / 1e3 / n));
                 }
             });
+            long[][] stages = new long[5][n];
+            for (int i = 0; i < n; i++) {
+                int k = i + 1;
+                stages[0][i] = checkStart[k] - sentAt[i];
+                stages[1][i] = checkEnd[k] - checkStart[k];
+                stages[2][i] = acceptAt[k] - checkEnd[k];
+                stages[3][i] = storedAt[k] - acceptAt[k];
+                stages[4][i] = handledAt.get("cmd-" + k) - storedAt[k];
+            }
+            System.err.printf("  %s: stages p50/p99 (ms): wait for a worker %.2f/%.2f, check %.2f/%.2f, to accept %.2f/%.2f, "
+                    + "counter durable %.2f/%.2f, to the handler %.2f/%.2f%n", durability, pct(stages[0], 50),
+                    pct(stages[0], 99), pct(stages[1], 50), pct(stages[1], 99), pct(stages[2], 50), pct(stages[2], 99),
+                    pct(stages[3], 50), pct(stages[3], 99), pct(stages[4], 50), pct(stages[4], 99));
             long end = 0;
             long[] lat = new long[n];
             long[] toHandler = new long[n];
@@ -344,6 +421,9 @@ public final class CommandPipelineBench {
                     + "%.0f us each, writer busy %.0f%% of the run%n", durability, tx,
                     (txUsed[1] - txStart[1]) / (double) Math.max(1, tx), (txUsed[2] - txStart[2]) / 1e3 / Math.max(1, tx),
                     (txUsed[2] - txStart[2]) * 100.0 / (end - start));
+            System.err.printf("  %s: machine (both cores, all processes) busy %.0f%%, idle %.0f%%%n", durability,
+                    100.0 * (sysUsed[0] - sysStart[0]) / Math.max(1, sysUsed[1] - sysStart[1]),
+                    100.0 - 100.0 * (sysUsed[0] - sysStart[0]) / Math.max(1, sysUsed[1] - sysStart[1]));
             return new double[] {n / ((end - start) / 1e9), p99(lat), cpuUsed / 1e3 / n};
         } finally {
             store.close();
@@ -439,6 +519,21 @@ public final class CommandPipelineBench {
         java.lang.reflect.Field f = OutboxService.class.getDeclaredField("queue");
         f.setAccessible(true);
         return ((org.modhub.core.internal.outbox.OutboxQueue) f.get(outbox)).commitStats();
+    }
+
+    /** The machine's CPU ticks so far: {busy, total} (/proc/stat, all cores). */
+    private static long[] systemCpu() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long total = 0;
+            for (int i = 1; i < f.length; i++) {
+                total += Long.parseLong(f[i]);
+            }
+            long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+            return new long[] {total - idle, total};
+        } catch (java.io.IOException | RuntimeException e) {
+            return new long[] {0, 0};
+        }
     }
 
     /** Collections and their time (ms) so far, all collectors. */

@@ -27,6 +27,18 @@ public interface Outbox {
     /** Queues several messages atomically in one durable write. */
     void enqueueAll(List<OutboundMessage> messages);
 
+    /**
+     * Queues several messages atomically in the next durable commit, shared with the messages and
+     * state writes queued meanwhile (group commit), without waiting: for a producer that must not
+     * block on a commit (a pipeline stage). The stage completes, on the outbox's writer thread (keep
+     * its actions short and non-blocking; a waiting {@link #enqueue} from there is refused), once they
+     * are durable — or exceptionally if the commit
+     * failed, when they were not queued.
+     *
+     * @throws OutboxFullException at once if a message alone exceeds the outbox's capacity
+     */
+    CompletionStage<Void> enqueueAllAsync(List<OutboundMessage> messages);
+
     OutboxStats stats();
 
     /** The value of an outbox state row, as last committed. */

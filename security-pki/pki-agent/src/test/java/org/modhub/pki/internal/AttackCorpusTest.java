@@ -296,6 +296,13 @@ class AttackCorpusTest {
             }
 
             @Override
+            public java.util.concurrent.CompletionStage<Void> enqueueAllAsync(
+                    List<org.modhub.api.messaging.OutboundMessage> messages) {
+                sent.addAll(messages);
+                return java.util.concurrent.CompletableFuture.completedFuture(null);
+            }
+
+            @Override
             public java.util.Optional<byte[]> state(String namespace, String key) {
                 throw new UnsupportedOperationException("this agent keeps its counters in the state store");
             }

@@ -46,6 +46,11 @@ final class SqliteState implements AutoCloseable {
             }
 
             @Override
+            public CompletionStage<Void> enqueueAllAsync(List<OutboundMessage> messages) {
+                return queue.enqueueAllAsync(messages).thenApply(ok -> null);
+            }
+
+            @Override
             public OutboxStats stats() {
                 return queue.stats();
             }

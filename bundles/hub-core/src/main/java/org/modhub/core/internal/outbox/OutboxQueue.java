@@ -30,10 +30,12 @@ import org.modhub.core.internal.db.StoreException;
  * then wakes the producers whose messages it committed. A lone producer therefore commits its own
  * message directly, with no hand-off, and many producers share one fsync.
  *
- * <p>State rows ({@link #compareAndSetState}) join the same group commit without a waiting
- * producer: when no writer is busy, the outbox's own writer thread takes the role; the caller's stage
- * completes once the commit holding its write is durable. A writer handing its role on after a few
- * rounds hands it to that thread when the oldest write queued has no producer waiting.
+ * <p>Writes queued without waiting — state rows ({@link #compareAndSetState}) and messages
+ * ({@link #enqueueAllAsync}) — join the same group commit: when no writer is busy, the outbox's own
+ * writer thread takes the role; the caller's stage completes once the commit holding its write is
+ * durable. A producer that took the role goes back to its work once its own write is committed when
+ * the oldest write still queued has no producer waiting (that thread takes the role), and a writer
+ * handing its role on after a few rounds does the same.
  *
  * <p>Capacity is bounded by message count and payload bytes; when an enqueue would exceed it, the
  * oldest messages of the least urgent priority go first, and the purge listener is told how many.
@@ -90,9 +92,8 @@ public final class OutboxQueue {
             });
 
     private final Object groupLock = new Object();
-    /** The writer waiting for messages to join queued state writes, if any (under groupLock). */
-    private Thread lingering;
-    private final long lingerNanos = Long.getLong("modhub.outbox.lingerMicros", 0) * 1000;
+    /** Set while the writer runs the callbacks of the writes it committed (they must not wait for a commit). */
+    private static final ThreadLocal<OutboxQueue> IN_CALLBACK = new ThreadLocal<>();
     private final ArrayDeque<PendingWrite> queued = new ArrayDeque<>();
     private boolean writerActive;
 
@@ -130,19 +131,18 @@ public final class OutboxQueue {
                         + " bytes exceeds the outbox capacity of " + capacityBytes + " bytes");
             }
         }
-        PendingWrite mine = new PendingWrite(messages, Thread.currentThread(), null);
+        if (IN_CALLBACK.get() == this) {
+            throw new IllegalStateException("a waiting enqueue from the outbox's own commit callback would never return;"
+                    + " queue without waiting (enqueueAllAsync) or from another thread");
+        }
+        PendingWrite mine = new PendingWrite(messages, Thread.currentThread(), null, null);
         boolean lead;
-        Thread linger;
         synchronized (groupLock) {
             queued.add(mine);
             lead = !writerActive;
             if (lead) {
                 writerActive = true;
             }
-            linger = lingering;
-        }
-        if (linger != null) {
-            LockSupport.unpark(linger);
         }
         if (!lead) {
             // wait until a writer committed our message, or handed the writer role to us
@@ -164,9 +164,6 @@ public final class OutboxQueue {
      */
     private void writeWhileQueued(boolean ownThread) {
         for (int round = 0;; round++) {
-            if (ownThread) {
-                lingerForMessages();
-            }
             List<PendingWrite> batch;
             synchronized (groupLock) {
                 batch = new ArrayList<>(queued);
@@ -174,17 +171,22 @@ public final class OutboxQueue {
             }
             writeBatch(batch);
             Thread self = Thread.currentThread();
-            for (PendingWrite p : batch) {
-                p.done = true;
-                if (p.state != null) {
-                    if (p.failure != null) {
-                        p.state.result.completeExceptionally(p.failure);
-                    } else {
-                        p.state.result.complete(p.state.written);
+            IN_CALLBACK.set(this);
+            try {
+                for (PendingWrite p : batch) {
+                    p.done = true;
+                    if (p.result != null) {
+                        if (p.failure != null) {
+                            p.result.completeExceptionally(p.failure);
+                        } else {
+                            p.result.complete(p.state == null || p.state.written);
+                        }
+                    } else if (p.thread != self) {
+                        LockSupport.unpark(p.thread);
                     }
-                } else if (p.thread != self) {
-                    LockSupport.unpark(p.thread);
                 }
+            } finally {
+                IN_CALLBACK.remove();
             }
             synchronized (groupLock) {
                 if (queued.isEmpty()) {
@@ -199,7 +201,7 @@ public final class OutboxQueue {
                 }
                 if (round >= MAX_WRITER_ROUNDS) {
                     PendingWrite next = queued.peekFirst();
-                    if (next.thread == null) { // a state write: no producer waits for it
+                    if (next.thread == null) { // a write queued without waiting: no producer to take the role
                         startCommitter();
                         return;
                     }
@@ -256,6 +258,36 @@ public final class OutboxQueue {
     }
 
     /**
+     * Queues messages atomically into the next group commit without waiting (started by the outbox's
+     * writer thread if no writer is busy); the stage completes once they are committed.
+     */
+    public CompletableFuture<Boolean> enqueueAllAsync(List<OutboundMessage> messages) {
+        if (messages.isEmpty()) {
+            return CompletableFuture.completedFuture(Boolean.TRUE);
+        }
+        for (OutboundMessage m : messages) {
+            if (m.payloadLength() > capacityBytes) {
+                throw new OutboxFullException("message " + m.id() + " of " + m.payloadLength()
+                        + " bytes exceeds the outbox capacity of " + capacityBytes + " bytes");
+            }
+        }
+        CompletableFuture<Boolean> result = new CompletableFuture<>();
+        PendingWrite w = new PendingWrite(messages, null, null, result);
+        boolean start;
+        synchronized (groupLock) {
+            queued.add(w);
+            start = !writerActive;
+            if (start) {
+                writerActive = true;
+            }
+        }
+        if (start) {
+            startCommitter();
+        }
+        return result;
+    }
+
+    /**
      * Queues a compare-and-set of an outbox state row into the next group commit, started by the
      * outbox's writer thread if no writer is busy; the stage completes once it is durable.
      */
@@ -269,7 +301,7 @@ public final class OutboxQueue {
         StateWrite w = new StateWrite(namespace, key, expected == null ? null : expected.clone(), value.clone());
         boolean start;
         synchronized (groupLock) {
-            queued.add(new PendingWrite(List.of(), null, w));
+            queued.add(new PendingWrite(List.of(), null, w, w.result));
             start = !writerActive;
             if (start) {
                 writerActive = true;
@@ -279,43 +311,6 @@ public final class OutboxQueue {
             startCommitter();
         }
         return w.result;
-    }
-
-    /**
-     * When only state writes are queued, the writer waits a little ({@code linger}) for messages to
-     * join them: state written ahead of an answer (an anti-replay counter) is usually followed within
-     * a fraction of a commit by the answers to earlier work, and one commit for both costs one fsync
-     * instead of two. A producer queueing messages ends the wait at once.
-     */
-    private void lingerForMessages() {
-        if (lingerNanos <= 0) {
-            return;
-        }
-        long deadline = System.nanoTime() + lingerNanos;
-        while (true) {
-            synchronized (groupLock) {
-                boolean onlyState = !queued.isEmpty();
-                for (PendingWrite p : queued) {
-                    if (p.state == null) {
-                        onlyState = false;
-                        break;
-                    }
-                }
-                if (!onlyState) {
-                    lingering = null;
-                    return;
-                }
-                lingering = Thread.currentThread();
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                synchronized (groupLock) {
-                    lingering = null;
-                }
-                return;
-            }
-            LockSupport.parkNanos(this, left);
-        }
     }
 
     /** The writer role on the outbox's own thread (the role is taken already). */
@@ -603,9 +598,11 @@ public final class OutboxQueue {
 
     private static final class PendingWrite {
         final List<OutboundMessage> messages;
-        /** The producer waiting for the commit; null for a state write (nobody waits). */
+        /** The producer waiting for the commit; null for a write queued without waiting. */
         final Thread thread;
         final StateWrite state;
+        /** For a write queued without waiting: completed once committed (with whether a state row was written). */
+        final CompletableFuture<Boolean> result;
         volatile boolean done;
         volatile boolean leader;
         volatile RuntimeException failure;
@@ -614,10 +611,11 @@ public final class OutboxQueue {
         final byte[][] payloads;
         final long[] crcs;
 
-        PendingWrite(List<OutboundMessage> messages, Thread thread, StateWrite state) {
+        PendingWrite(List<OutboundMessage> messages, Thread thread, StateWrite state, CompletableFuture<Boolean> result) {
             this.messages = messages;
             this.thread = thread;
             this.state = state;
+            this.result = result;
             this.payloads = new byte[messages.size()][];
             this.crcs = new long[messages.size()];
             CRC32 crc = new CRC32();

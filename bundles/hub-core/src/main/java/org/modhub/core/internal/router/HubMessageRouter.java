@@ -78,16 +78,18 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * {@link MessageSigner} is present, responses and the hub's own alerts leave signed.
  *
  * <p>Pipeline: commands from the sessions are processed concurrently by a small worker pool
- * ({@code commandWorkers}), one worker per command from start to end, order per originator kept
- * (commands are spread over lanes by originator, each command takes a ticket in arrival order). The
- * verifier's {@link CommandVerifier#check} (signature, certificate, role, window, ranges: no state)
- * runs for many commands at once; its {@link CommandVerifier#accept} (originator counter reserved)
- * runs in arrival order per lane; the worker then waits until that counter is durable (concurrent
- * commands share the verifier's commits), hands the command to its handler (again in arrival order
- * per lane), and signs and queues the response itself (concurrent enqueues share the outbox's
- * commits): one hand-over per command, from the session's thread to a worker. Workers wait for
- * commits, so there may be more of them than cores. Only a handler that answers later (its stage not
- * yet complete) has its response signed and queued by the responder pool ({@code responseWorkers}).
+ * ({@code commandWorkers}), order per originator kept (commands are spread over lanes by originator,
+ * each command takes a ticket in arrival order). The verifier's {@link CommandVerifier#check}
+ * (signature, certificate, role, window, ranges: no state) runs for many commands at once; its
+ * {@link CommandVerifier#accept} (originator counter reserved) runs in arrival order per lane; once
+ * that counter is durable (concurrent commands share the commits) a worker hands the command to its
+ * handler (again in arrival order per lane; the lane's next handler may start as soon as this one
+ * returned), signs the response and queues it in the outbox without waiting
+ * ({@link Outbox#enqueueAllAsync}: it shares the commit that carries the counters of the commands
+ * admitted meanwhile). No worker waits for a commit; the workers take admitted commands' stages
+ * before new commands' checks, so the commands in flight finish first. Only a handler that answers
+ * later (its stage not yet complete) has its response signed and queued by the responder pool
+ * ({@code responseWorkers}).
  * At most {@code maxCommandsInFlight} commands are in the pipeline; beyond, the session thread waits
  * (back-pressure onto the WAN).
  */
@@ -163,11 +165,6 @@ public class HubMessageRouter implements MessageRouter {
     /** Admitted commands' handler stages on the workers: before any new command's check, oldest first. */
     private final java.util.concurrent.Executor handlerStage;
     private final ThreadPoolExecutor responders;
-    /** Queues the responses of verified commands, many per outbox commit (one thread). */
-    private final ThreadPoolExecutor responseWriter;
-    private final Object responseLock = new Object();
-    private List<OutboundMessage> responseQueue = new java.util.ArrayList<>();
-    private boolean responseWriting;
     private final Semaphore inFlight;
     private final int maxInFlight;
     private final Lane[] lanes = new Lane[LANES];
@@ -234,7 +231,6 @@ public class HubMessageRouter implements MessageRouter {
         this.checkStage = r -> workers.execute(new Staged(r, false));
         this.handlerStage = r -> workers.execute(new Staged(r, true));
         this.responders = pool(config.responseWorkers(), "modhub-router-responder-");
-        this.responseWriter = pool(1, "modhub-router-outbox-");
         this.maxInFlight = config.maxCommandsInFlight();
         this.inFlight = new Semaphore(maxInFlight);
         for (int i = 0; i < LANES; i++) {
@@ -307,7 +303,6 @@ public class HubMessageRouter implements MessageRouter {
         subscriptions.clear();
         workers.shutdown();
         responders.shutdown();
-        responseWriter.shutdown();
     }
 
     /**
@@ -517,9 +512,8 @@ public class HubMessageRouter implements MessageRouter {
      * accept step in the lane's arrival order ({@link Lane#inTurn}: run here, or by the worker whose
      * step made its turn come, so no worker waits for another). The handler runs on a worker, in
      * arrival order, once the verifier stored the counter durably; that worker signs the response and
-     * hands it to the response writer, which queues everything handed to it in one outbox commit. No
-     * thread waits for a commit: all commands in flight can share the verifier's and the outbox's
-     * commits.
+     * queues it in the outbox without waiting. No thread waits for a commit: all commands in flight
+     * share the outbox's commits (the verifier's counters and the responses).
      */
     private void pipeline(CommandVerifier v, Lane lane, long ticket, byte[] bytes) {
         CommandVerifier.Checked checked = null;
@@ -625,7 +619,7 @@ public class HubMessageRouter implements MessageRouter {
         }
     }
 
-    /** Signs the handler's response (or refusal) and hands it to the response writer. */
+    /** Signs the handler's response (or refusal) and queues it in the outbox without waiting. */
     private void answer(Envelope command, CompletableFuture<Envelope> handled) {
         OutboundMessage out = null;
         try {
@@ -644,51 +638,33 @@ public class HubMessageRouter implements MessageRouter {
             inFlight.release();
             return;
         }
-        boolean start;
-        synchronized (responseLock) {
-            responseQueue.add(out);
-            start = !responseWriting;
-            responseWriting = true;
+        // queued without waiting: the outbox commits it with the counters and responses queued
+        // meanwhile (one fsync for all), and its place in the pipeline is freed once it is durable
+        OutboundMessage message = out;
+        CompletionStage<Void> queued;
+        try {
+            queued = outbox.enqueueAllAsync(List.of(message));
+        } catch (RuntimeException e) {
+            log.error("cannot queue response {}", message.id(), e);
+            inFlight.release();
+            return;
         }
-        if (start) {
-            try {
-                responseWriter.execute(this::writeResponses);
-            } catch (RejectedExecutionException e) { // stopping: write on this thread
-                writeResponses();
+        queued.whenComplete((ok, failure) -> {
+            if (failure == null) {
+                inFlight.release();
+                return;
             }
-        }
-    }
-
-    /**
-     * The response writer: queues all responses handed to it so far in one outbox commit, and goes
-     * on while more arrive. A failed batch is retried message by message, so one bad message loses
-     * no other.
-     */
-    private void writeResponses() {
-        while (true) {
-            List<OutboundMessage> batch;
-            synchronized (responseLock) {
-                if (responseQueue.isEmpty()) {
-                    responseWriting = false;
-                    return;
+            // the shared commit failed: this message alone, again, off the outbox's writer thread
+            offWorker(() -> {
+                try {
+                    outbox.enqueue(message);
+                } catch (RuntimeException x) {
+                    log.error("cannot queue response {}", message.id(), x);
+                } finally {
+                    inFlight.release();
                 }
-                batch = responseQueue;
-                responseQueue = new java.util.ArrayList<>();
-            }
-            try {
-                outbox.enqueueAll(batch);
-            } catch (RuntimeException e) {
-                for (OutboundMessage m : batch) {
-                    try {
-                        outbox.enqueue(m);
-                    } catch (RuntimeException x) {
-                        log.error("cannot queue response {}", m.id(), x);
-                    }
-                }
-            } finally {
-                inFlight.release(batch.size());
-            }
-        }
+            });
+        });
     }
 
     private static Throwable unwrap(Throwable t) {

@@ -186,6 +186,37 @@ class OutboxQueueTest {
         }
     }
 
+    @Test
+    void messagesQueuedWithoutWaitingAreDurableWhenTheirStageCompletes() throws Exception {
+        try (SqliteDatabase db = open()) {
+            OutboxQueue q = new OutboxQueue(db, 1000, 1 << 20, null);
+            List<java.util.concurrent.CompletableFuture<Boolean>> stages = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                stages.add(q.enqueueAllAsync(List.of(TestMessages.message("a" + i, 4))));
+            }
+            java.util.concurrent.atomic.AtomicReference<Throwable> fromCallback = new java.util.concurrent.atomic.AtomicReference<>();
+            // queued while this thread holds the connection: the commit cannot happen before the
+            // callback is registered, so the callback surely runs on the outbox's writer thread
+            java.util.concurrent.CompletableFuture<Void> last = db.withConnection(c -> q.enqueueAllAsync(
+                    List.of(TestMessages.message("last", 4))).thenRun(() -> {
+                        try {
+                            q.enqueue(TestMessages.message("never", 4)); // would wait for the thread running it
+                        } catch (IllegalStateException e) {
+                            fromCallback.set(e);
+                        }
+                    }));
+            last.get(30, TimeUnit.SECONDS);
+            for (java.util.concurrent.CompletableFuture<Boolean> s : stages) {
+                assertTrue(s.get(30, TimeUnit.SECONDS));
+            }
+            assertTrue(fromCallback.get() instanceof IllegalStateException, "a waiting enqueue from a callback is refused");
+            assertEquals(51, q.stats().pending());
+            assertEquals("a0", q.snapshot().get(0).id());
+            assertThrows(OutboxFullException.class, () -> q.enqueueAllAsync(List.of(new OutboundMessage("big", "t", 4, 1,
+                    java.time.Instant.now(), new byte[(1 << 20) + 1]))));
+        }
+    }
+
     private static void chainState(OutboxQueue q, long value, int last, java.util.concurrent.CompletableFuture<Long> end) {
         if (value == last) {
             end.complete(value);

@@ -65,6 +65,12 @@ class HubMessageRouterTest {
         }
 
         @Override
+        public java.util.concurrent.CompletionStage<Void> enqueueAllAsync(List<OutboundMessage> messages) {
+            sent.addAll(messages);
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        }
+
+        @Override
         public Optional<byte[]> state(String namespace, String key) {
             throw new UnsupportedOperationException("the router keeps no outbox state");
         }
