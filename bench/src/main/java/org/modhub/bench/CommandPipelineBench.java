@@ -55,9 +55,10 @@ import org.osgi.service.log.Logger;
 /**
  * {@code bench/run command-pipeline}: signed head-end commands through the hub's real pipeline —
  * the hub-core router receiving the bytes from a session, the PKI agent verifying them (signature,
- * certificate chain, role, window, range, originator counter persisted in the hub-core SQLite state
- * store, group-committed), dispatch to a handler, and the response signed by the PKI agent and
- * queued in the real durable outbox (outbox.db, group commit) — beside the raw cost of one ECDSA
+ * certificate chain, role, window, range, originator counter persisted as an outbox state row, as
+ * the hub's PKI component has it), dispatch to a handler, and the response signed by the PKI agent
+ * and queued in the real durable outbox (outbox.db) without waiting — the counters and the
+ * responses share the outbox's group commits (one fsync for both) — beside the raw cost of one ECDSA
  * P-256 verify plus one sign with the same provider (Bouncy Castle) in the same run, on as many
  * threads as the router has command workers (the same crypto parallelism; the one-thread figure
  * is printed too). The head end keeps {@code bench.window} commands outstanding (as an MQTT session

@@ -32,17 +32,33 @@ public interface Outbox {
      * state writes queued meanwhile (group commit), without waiting: for a producer that must not
      * block on a commit (a pipeline stage). The stage completes, on the outbox's writer thread (keep
      * its actions short and non-blocking; a waiting {@link #enqueue} from there is refused), once they
-     * are durable — or exceptionally if the commit
-     * failed, when they were not queued.
+     * are durable — or exceptionally if the commit failed, when they were not queued.
+     *
+     * <p>The default waits: {@link #enqueueAll} on the caller's thread (for simple outboxes, e.g.
+     * test doubles); hub-core's outbox does not.
      *
      * @throws OutboxFullException at once if a message alone exceeds the outbox's capacity
      */
-    CompletionStage<Void> enqueueAllAsync(List<OutboundMessage> messages);
+    default CompletionStage<Void> enqueueAllAsync(List<OutboundMessage> messages) {
+        try {
+            enqueueAll(messages);
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        } catch (OutboxFullException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+    }
 
     OutboxStats stats();
 
-    /** The value of an outbox state row, as last committed. */
-    Optional<byte[]> state(String namespace, String key);
+    /**
+     * The value of an outbox state row, as last committed. The default (an outbox without state
+     * rows, e.g. a test double) throws {@link UnsupportedOperationException}; hub-core's has them.
+     */
+    default Optional<byte[]> state(String namespace, String key) {
+        throw new UnsupportedOperationException("this outbox keeps no state rows");
+    }
 
     /**
      * Writes {@code value} to an outbox state row if its current value equals {@code expected}
@@ -52,6 +68,9 @@ public interface Outbox {
      * commit is durable — with whether the value was written — or exceptionally if the commit failed.
      *
      * @throws IllegalArgumentException if the namespace or key is empty or the value is over 1 KB
+     * @throws UnsupportedOperationException by the default, as {@link #state}
      */
-    CompletionStage<Boolean> compareAndSetState(String namespace, String key, byte[] expected, byte[] value);
+    default CompletionStage<Boolean> compareAndSetState(String namespace, String key, byte[] expected, byte[] value) {
+        throw new UnsupportedOperationException("this outbox keeps no state rows");
+    }
 }

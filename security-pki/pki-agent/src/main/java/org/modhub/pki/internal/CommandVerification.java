@@ -97,8 +97,10 @@ public final class CommandVerification {
      * messages; before the first command is accepted.
      *
      * @throws IllegalStateException if a command was accepted already
+     * @throws UnsupportedOperationException if the outbox keeps no state rows
      */
     public void commitCountersWith(Outbox outbox) {
+        outbox.state(COUNTERS, "-"); // an outbox without state rows throws here, not on a command
         synchronized (counters) {
             if (accepted) {
                 throw new IllegalStateException("the counter store is chosen before the first command");

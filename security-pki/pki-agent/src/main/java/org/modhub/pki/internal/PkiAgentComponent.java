@@ -69,7 +69,12 @@ public class PkiAgentComponent implements HealthContributor {
                         context.getProperty("modhub.hub.id"), System.getenv(), HubKeys.drbg(), Instant::now,
                         context::getProperty);
                 // the counters go into the outbox's commits, with the responses (one fsync for both)
-                agent.commitCountersWith(outbox);
+                try {
+                    agent.commitCountersWith(outbox);
+                } catch (UnsupportedOperationException e) {
+                    log.warn("{}: the outbox keeps no state rows; originator counters stay in the state store "
+                            + "(a commit of their own)", PkiAgent.PID);
+                }
             }
         } catch (RuntimeException e) {
             state = "refused: " + e.getMessage();
