@@ -55,9 +55,10 @@ import org.osgi.service.log.Logger;
 /**
  * {@code bench/run command-pipeline}: signed head-end commands through the hub's real pipeline —
  * the hub-core router receiving the bytes from a session, the PKI agent verifying them (signature,
- * certificate chain, role, window, range, originator counter persisted in the hub-core SQLite state
- * store, group-committed), dispatch to a handler, and the response signed by the PKI agent and
- * queued in the real durable outbox (outbox.db, group commit) — beside the raw cost of one ECDSA
+ * certificate chain, role, window, range, originator counter persisted as an outbox state row, as
+ * the hub's PKI component has it), dispatch to a handler, and the response signed by the PKI agent
+ * and queued in the real durable outbox (outbox.db) without waiting — the counters and the
+ * responses share the outbox's group commits (one fsync for both) — beside the raw cost of one ECDSA
  * P-256 verify plus one sign with the same provider (Bouncy Castle) in the same run, on as many
  * threads as the router has command workers (the same crypto parallelism; the one-thread figure
  * is printed too). The head end keeps {@code bench.window} commands outstanding (as an MQTT session
@@ -68,14 +69,12 @@ import org.osgi.service.log.Logger;
 public final class CommandPipelineBench {
     private static final int RUNS = Integer.getInteger("bench.runs", 5);
     private static final int COMMANDS = Integer.getInteger("bench.commands", 4_000);
-    /** An estimate of one commit per group (see {@link #mergedCounters}); not the hub's code. */
-    private static final boolean MERGED_COUNTERS = Boolean.getBoolean("bench.mergedCounters");
     /** The router's default commandWorkers. */
     private static final int DEFAULT_WORKERS = 2;
     private static final int WORKERS = Integer.getInteger("bench.workers", DEFAULT_WORKERS);
     /** Figures of the router's default sizing are command_pipeline.*; others name their worker count. */
     private static final String NAME = (WORKERS == DEFAULT_WORKERS ? "command_pipeline"
-            : "command_pipeline." + WORKERS + "workers") + (MERGED_COUNTERS ? ".estimate_merged_counters" : "");
+            : "command_pipeline." + WORKERS + "workers");
     private static final int WINDOW = Integer.getInteger("bench.window", 16);
     private static final int WARMUP = Integer.getInteger("bench.warmup", 3);
     private static final Eui64 HUB = Eui64.parse("00-DB-12-34-56-78-90-A4");
@@ -139,66 +138,6 @@ public final class CommandPipelineBench {
         deleteTree(root);
     }
 
-    /**
-     * An estimate only, not the hub's code (-Dbench.mergedCounters=true): what one durable commit per
-     * group for the counters and the responses would give. The PKI agent's counter writes (its
-     * compare-and-set in the state store) go into the outbox's group commit as one row each, so they
-     * share commits with the responses in the same file; the value is then kept in memory.
-     */
-    private static StateStore mergedCounters(StateStore real, java.util.concurrent.atomic.AtomicReference<OutboxService> outbox,
-            AtomicLong rows) {
-        Map<String, byte[]> counters = new java.util.concurrent.ConcurrentHashMap<>();
-        return (StateStore) java.lang.reflect.Proxy.newProxyInstance(StateStore.class.getClassLoader(),
-                new Class<?>[] {StateStore.class}, (proxy, m, a) -> {
-                    if (a != null && a.length > 0 && "org.modhub.pki.counters".equals(a[0])) {
-                        String key = (String) a[1];
-                        switch (m.getName()) {
-                            case "get":
-                                return Optional.ofNullable(counters.get(key));
-                            case "compareAndSet": {
-                                byte[] expected = (byte[]) a[2];
-                                byte[] value = (byte[]) a[3];
-                                if (!Arrays.equals(expected, counters.get(key))) {
-                                    return false;
-                                }
-                                outbox.get().enqueueAll(List.of(new OutboundMessage("ctr-" + key + "-"
-                                        + rows.incrementAndGet(), "bench/counter", OutboundMessage.PRIORITY_LOWEST, 0,
-                                        Instant.now(), value)));
-                                counters.put(key, value);
-                                return true;
-                            }
-                            default:
-                                throw new UnsupportedOperationException(m.getName());
-                        }
-                    }
-                    try {
-                        return m.invoke(real, a);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
-    }
-
-    /** The state store, timing the PKI agent's counter commits (its compare-and-set). */
-    private static StateStore timedCounters(StateStore real, List<Long> times) {
-        return (StateStore) java.lang.reflect.Proxy.newProxyInstance(StateStore.class.getClassLoader(),
-                new Class<?>[] {StateStore.class}, (proxy, m, a) -> {
-                    long t0 = System.nanoTime();
-                    try {
-                        return m.invoke(real, a);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    } finally {
-                        if (m.getName().equals("compareAndSet") && "org.modhub.pki.counters".equals(a[0])) {
-                            long d = System.nanoTime() - t0;
-                            synchronized (times) {
-                                times.add(d);
-                            }
-                        }
-                    }
-                });
-    }
-
     private static String pem(X509Certificate c) throws Exception {
         return "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
                 .encodeToString(c.getEncoded()) + "\n-----END CERTIFICATE-----\n";
@@ -222,12 +161,8 @@ public final class CommandPipelineBench {
         BundleContext context = context(props);
         HubStore store = HubStore.open(context, logger());
         try {
-            StateStore hubState = new SqliteStateStore(store);
-            java.util.concurrent.atomic.AtomicReference<OutboxService> outboxRef = new java.util.concurrent.atomic.AtomicReference<>();
-            AtomicLong counterRows = new AtomicLong();
+            StateStore state = new SqliteStateStore(store);
             List<Long> counterCommits = new ArrayList<>();
-            StateStore state = MERGED_COUNTERS ? mergedCounters(hubState, outboxRef, counterRows)
-                    : timedCounters(hubState, counterCommits);
             EventLog events = new MemoryEvents();
             Map<String, Object> pkiConfig = new HashMap<>();
             Path base = dir.getParent();
@@ -238,7 +173,6 @@ public final class CommandPipelineBench {
             AtomicLong responses = new AtomicLong();
             OutboxService durable = new OutboxService(store, new ConfigGuard(context, logger()),
                     logger(), config(OutboxService.Config.class, Map.of()), Map.of());
-            outboxRef.set(durable);
             java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(WINDOW);
             List<Long> commitTimes = new ArrayList<>();
             java.util.concurrent.ConcurrentHashMap<String, Long> answeredAt = new java.util.concurrent.ConcurrentHashMap<>();
@@ -266,14 +200,94 @@ public final class CommandPipelineBench {
                     }
                 }
 
+                /** The real outbox's enqueueAllAsync (the router's responses), counted once durable. */
+                @Override
+                public CompletionStage<Void> enqueueAllAsync(List<OutboundMessage> messages) {
+                    long t0 = System.nanoTime();
+                    return durable.enqueueAllAsync(messages).whenComplete((v, e) -> {
+                        if (e != null) {
+                            return;
+                        }
+                        long now = System.nanoTime();
+                        synchronized (commitTimes) {
+                            commitTimes.add(now - t0);
+                        }
+                        for (OutboundMessage m : messages) {
+                            if (m.topic().equals(HubMessageRouter.RESPONSE_TOPIC)) {
+                                answeredAt.put(m.id(), now);
+                                responses.incrementAndGet();
+                                window.release();
+                            }
+                        }
+                    });
+                }
+
                 @Override
                 public OutboxStats stats() {
                     return durable.stats();
                 }
+
+                @Override
+                public Optional<byte[]> state(String namespace, String key) {
+                    return durable.state(namespace, key);
+                }
+
+                /** The real outbox's state write, timed from queued to durable (the PKI agent's counters). */
+                @Override
+                public CompletionStage<Boolean> compareAndSetState(String namespace, String key, byte[] expected,
+                        byte[] value) {
+                    long t0 = System.nanoTime();
+                    return durable.compareAndSetState(namespace, key, expected, value).whenComplete((ok, e) -> {
+                        long d = System.nanoTime() - t0;
+                        synchronized (counterCommits) {
+                            counterCommits.add(d);
+                        }
+                    });
+                }
             };
+            pki.commitCountersWith(outbox); // as the PKI agent's component does
             HubMessageRouter router = new HubMessageRouter(outbox, state, events, new ConfigGuard(context, logger()),
                     logger(), context, config(HubMessageRouter.Config.class, Map.of("commandWorkers", WORKERS)), Map.of());
-            router.setVerifier(pki);
+            long[] checkStart = new long[n + 1];
+            long[] checkEnd = new long[n + 1];
+            long[] acceptAt = new long[n + 1];
+            long[] storedAt = new long[n + 1];
+            // the agent itself, its steps timestamped by command (the counter is the command's index)
+            router.setVerifier(new org.modhub.api.security.CommandVerifier() {
+                @Override
+                public Envelope verify(byte[] signedCommand) throws org.modhub.api.security.SecurityCheckException {
+                    return pki.verify(signedCommand);
+                }
+
+                @Override
+                public Checked check(byte[] bytes) throws org.modhub.api.security.SecurityCheckException {
+                    int i = (int) java.nio.ByteBuffer.wrap(bytes, 2, 8).getLong();
+                    checkStart[i] = System.nanoTime();
+                    try {
+                        return pki.check(bytes);
+                    } finally {
+                        checkEnd[i] = System.nanoTime();
+                    }
+                }
+
+                @Override
+                public CompletionStage<Envelope> accept(Checked checked) {
+                    CompletionStage<Envelope> stage = pki.accept(checked);
+                    long now = System.nanoTime();
+                    return stage.whenComplete((e, x) -> {
+                        if (e != null) {
+                            int i = (int) e.originatorCounter();
+                            acceptAt[i] = now;
+                            storedAt[i] = System.nanoTime();
+                        }
+                    });
+                }
+
+                @Override
+                public Set<org.modhub.api.security.RemotePartyRole> rolesFor(int code) {
+                    return pki.rolesFor(code);
+                }
+            });
             router.setSigner(pki);
             byte[] answer = "ok".getBytes(StandardCharsets.UTF_8);
             java.util.concurrent.ConcurrentHashMap<String, Long> handledAt = new java.util.concurrent.ConcurrentHashMap<>();
@@ -291,6 +305,10 @@ public final class CommandPipelineBench {
             long[] sentAt = new long[n];
             long cpuStart = 0;
             long hubStart = 0;
+            Map<String, Long> procStart = Map.of();
+            long[] gcStart = {0, 0};
+            long[] txStart = {0, 0, 0};
+            long[] sysStart = {0, 0};
             Map<Long, Object[]> byThreadStart = Map.of();
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
@@ -299,6 +317,10 @@ public final class CommandPipelineBench {
                 }
                 sentAt[i] = System.nanoTime();
                 if (i == 0) {
+                    sysStart = systemCpu();
+                    txStart = commitStats(durable);
+                    procStart = procThreads();
+                    gcStart = gc();
                     cpuStart = cpu();
                     hubStart = hubThreadCpu();
                     byThreadStart = threadCpu();
@@ -309,6 +331,10 @@ public final class CommandPipelineBench {
                 throw new IllegalStateException("only " + responses.get() + " of " + n + " commands were answered");
             }
             long cpuUsed = cpu() - cpuStart;
+            long[] gcUsed = gc();
+            long[] txUsed = commitStats(durable);
+            long[] sysUsed = systemCpu();
+            Map<String, Long> procUsed = procThreads();
             long hubThreads = hubThreadCpu() - hubStart;
             Map<String, Long> used = new java.util.TreeMap<>();
             for (Map.Entry<Long, Object[]> e : threadCpu().entrySet()) {
@@ -322,6 +348,19 @@ public final class CommandPipelineBench {
                     split.append(String.format(" %s %.0f", name, ns / 1e3 / n));
                 }
             });
+            long[][] stages = new long[5][n];
+            for (int i = 0; i < n; i++) {
+                int k = i + 1;
+                stages[0][i] = checkStart[k] - sentAt[i];
+                stages[1][i] = checkEnd[k] - checkStart[k];
+                stages[2][i] = acceptAt[k] - checkEnd[k];
+                stages[3][i] = storedAt[k] - acceptAt[k];
+                stages[4][i] = handledAt.get("cmd-" + k) - storedAt[k];
+            }
+            System.err.printf("  %s: stages p50/p99 (ms): wait for a worker %.2f/%.2f, check %.2f/%.2f, to accept %.2f/%.2f, "
+                    + "counter durable %.2f/%.2f, to the handler %.2f/%.2f%n", durability, pct(stages[0], 50),
+                    pct(stages[0], 99), pct(stages[1], 50), pct(stages[1], 99), pct(stages[2], 50), pct(stages[2], 99),
+                    pct(stages[3], 50), pct(stages[3], 99), pct(stages[4], 50), pct(stages[4], 99));
             long end = 0;
             long[] lat = new long[n];
             long[] toHandler = new long[n];
@@ -340,7 +379,7 @@ public final class CommandPipelineBench {
             java.lang.reflect.Method stop = OutboxService.class.getDeclaredMethod("deactivate");
             stop.setAccessible(true);
             stop.invoke(durable);
-            if (durable.stats().pending() != n + counterRows.get()) {
+            if (durable.stats().pending() != n) {
                 throw new IllegalStateException(durable.stats().pending() + " messages in the outbox, not " + n);
             }
             System.err.printf("  %s: latency p50/p99 (ms): total %.2f/%.2f; to the handler (check, accept, counter "
@@ -360,13 +399,32 @@ public final class CommandPipelineBench {
                 cc = counterCommits.stream().mapToLong(Long::longValue).toArray();
             }
             if (cc.length > 0) {
-                System.err.printf("  %s: counter commits (state store): %d (%.1f commands each), duration p50/p99/max (ms) "
+                System.err.printf("  %s: counter writes (outbox state, queued to durable): %d (%.1f commands each), p50/p99/max (ms) "
                         + "%.2f/%.2f/%.2f%n", durability, cc.length, (double) n / cc.length, pct(cc, 50), pct(cc, 99),
                         Arrays.stream(cc).max().orElse(0) / 1e6);
             }
             System.err.printf("  %s: process cpu %.0f us/cmd, of which the hub's threads (router, pki, outbox, session) "
                     + "%.0f us/cmd; the rest is the JVM's (JIT, GC); by thread (us/cmd):%s%n", durability, cpuUsed / 1e3 / n,
                     hubThreads / 1e3 / n, split);
+            StringBuilder all = new StringBuilder();
+            Map<String, Long> ps = procStart;
+            procUsed.forEach((name, ticks) -> {
+                long d = ticks - ps.getOrDefault(name, 0L);
+                if (d > 0) {
+                    all.append(String.format(" [%s] %.0f", name, d * 1e4 / n)); // 100 Hz ticks -> us/cmd
+                }
+            });
+            System.err.printf("  %s: wall %.0f us/cmd; all threads (/proc, 10 ms ticks, us/cmd):%s; GC: %d collections, "
+                    + "%.1f ms (%.0f us/cmd)%n", durability, (end - start) / 1e3 / n, all, gcUsed[0] - gcStart[0],
+                    (gcUsed[1] - gcStart[1]) / 1.0, (gcUsed[1] - gcStart[1]) * 1e3 / n);
+            long tx = txUsed[0] - txStart[0];
+            System.err.printf("  %s: outbox transactions %d (%.1f writes each: responses batches and counter rows), "
+                    + "%.0f us each, writer busy %.0f%% of the run%n", durability, tx,
+                    (txUsed[1] - txStart[1]) / (double) Math.max(1, tx), (txUsed[2] - txStart[2]) / 1e3 / Math.max(1, tx),
+                    (txUsed[2] - txStart[2]) * 100.0 / (end - start));
+            System.err.printf("  %s: machine (both cores, all processes) busy %.0f%%, idle %.0f%%%n", durability,
+                    100.0 * (sysUsed[0] - sysStart[0]) / Math.max(1, sysUsed[1] - sysStart[1]),
+                    100.0 - 100.0 * (sysUsed[0] - sysStart[0]) / Math.max(1, sysUsed[1] - sysStart[1]));
             return new double[] {n / ((end - start) / 1e9), p99(lat), cpuUsed / 1e3 / n};
         } finally {
             store.close();
@@ -383,6 +441,8 @@ public final class CommandPipelineBench {
         byte[] response = EnvelopeCodec.encode(new Envelope("r-1", MessageType.RESPONSE, HUB, 1, SUPPLIER, Instant.now(),
                 1, "ok".getBytes(StandardCharsets.UTF_8)));
         long[] lat = new long[n];
+        long[] gcStart = gc();
+        Map<String, Long> procStart = procThreads();
         long cpuStart = cpu();
         java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         Runnable work = () -> {
@@ -408,7 +468,18 @@ public final class CommandPipelineBench {
             t.join();
         }
         long total = System.nanoTime() - start;
-        return new double[] {n / (total / 1e9), p99(lat), (cpu() - cpuStart) / 1e3 / n};
+        double cpuPer = (cpu() - cpuStart) / 1e3 / n;
+        long[] gcUsed = gc();
+        StringBuilder all = new StringBuilder();
+        procThreads().forEach((name, ticks) -> {
+            long d = ticks - procStart.getOrDefault(name, 0L);
+            if (d > 0 && !name.startsWith("raw")) {
+                all.append(String.format(" [%s] %.0f", name, d * 1e4 / n));
+            }
+        });
+        System.err.printf("  raw %d threads: cpu %.0f us/cmd; JVM threads (/proc, us/cmd):%s; GC: %d collections, %d ms%n",
+                threads, cpuPer, all, gcUsed[0] - gcStart[0], gcUsed[1] - gcStart[1]);
+        return new double[] {n / (total / 1e9), p99(lat), cpuPer};
     }
 
     private static double pct(long[] nanos, int p) {
@@ -439,6 +510,64 @@ public final class CommandPipelineBench {
             if (t.getName().startsWith("modhub") || t.getName().equals("main")) {
                 out.put(t.getId(), new Object[] {t.getName().replaceAll("-?[0-9]+$", ""),
                     Math.max(0, mx.getThreadCpuTime(t.getId()))});
+            }
+        }
+        return out;
+    }
+
+    /** The outbox queue's transactions so far: {count, writes, ns}. */
+    private static long[] commitStats(OutboxService outbox) throws Exception {
+        java.lang.reflect.Field f = OutboxService.class.getDeclaredField("queue");
+        f.setAccessible(true);
+        return ((org.modhub.core.internal.outbox.OutboxQueue) f.get(outbox)).commitStats();
+    }
+
+    /** The machine's CPU ticks so far: {busy, total} (/proc/stat, all cores). */
+    private static long[] systemCpu() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long total = 0;
+            for (int i = 1; i < f.length; i++) {
+                total += Long.parseLong(f[i]);
+            }
+            long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+            return new long[] {total - idle, total};
+        } catch (java.io.IOException | RuntimeException e) {
+            return new long[] {0, 0};
+        }
+    }
+
+    /** Collections and their time (ms) so far, all collectors. */
+    private static long[] gc() {
+        long[] out = new long[2];
+        for (java.lang.management.GarbageCollectorMXBean b : java.lang.management.ManagementFactory
+                .getGarbageCollectorMXBeans()) {
+            out[0] += Math.max(0, b.getCollectionCount());
+            out[1] += Math.max(0, b.getCollectionTime());
+        }
+        return out;
+    }
+
+    /**
+     * CPU ticks (utime + stime, 1/100 s) so far of every thread of this process (the JVM's own too:
+     * GC, JIT), by thread name less its number.
+     */
+    private static Map<String, Long> procThreads() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return out;
+        }
+        for (java.io.File t : tasks) {
+            try {
+                String stat = Files.readString(t.toPath().resolve("stat"));
+                int open = stat.indexOf('(');
+                int close = stat.lastIndexOf(')');
+                String name = stat.substring(open + 1, close).replaceAll("[-#]?[0-9]+$", "");
+                String[] f = stat.substring(close + 2).split(" ");
+                out.merge(name, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+            } catch (java.io.IOException | RuntimeException e) {
+                // the thread ended
             }
         }
         return out;

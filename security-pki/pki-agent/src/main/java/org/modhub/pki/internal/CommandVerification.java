@@ -18,6 +18,7 @@ import java.util.function.Supplier;
 import org.modhub.api.common.Eui64;
 import org.modhub.api.messaging.Envelope;
 import org.modhub.api.messaging.MalformedMessageException;
+import org.modhub.api.messaging.Outbox;
 import org.modhub.api.messaging.MessageType;
 import org.modhub.api.security.CommandVerifier;
 import org.modhub.api.security.KeyUse;
@@ -41,6 +42,14 @@ import org.modhub.api.store.StateStore;
  * one: one commit per originator per round, however many commands it covers. A reserved counter
  * that never got stored (crash, store failure) only refuses more: its command never took effect and
  * the head end may send it again after a restart, when the stored value is the reference again.
+ *
+ * <p>With the outbox ({@link #commitCountersWith}, the hub's way): the counters are outbox state rows
+ * ({@link Outbox#compareAndSetState}), written in the outbox's own group commits — the same durable
+ * write that carries the responses to earlier commands, one fsync for both instead of one in the
+ * state store and one in the outbox — with no writer thread of the agent: one compare-and-set in
+ * flight per originator, the next one (covering the commands reserved meanwhile) sent when it
+ * completed. A counter stored in the state store by an agent without the outbox still counts: the
+ * last accepted value is the higher of the two.
  */
 public final class CommandVerification {
     public static final String COUNTERS = "org.modhub.pki.counters";
@@ -63,6 +72,9 @@ public final class CommandVerification {
                 return t;
             });
     private boolean writing;
+    /** When set, the counters are outbox state rows, committed with the outbox's messages. */
+    private Outbox outbox;
+    private boolean accepted;
 
     public CommandVerification(Eui64 hubId, TrustState trust, Policy policy, StateStore state, SecurityEvents events,
             Supplier<Instant> clock, Duration validity, int maxBytes) {
@@ -78,6 +90,23 @@ public final class CommandVerification {
 
     public Policy policy() {
         return policy;
+    }
+
+    /**
+     * Stores the originator counters as outbox state rows from now on, committed with the outbox's
+     * messages; before the first command is accepted.
+     *
+     * @throws IllegalStateException if a command was accepted already
+     * @throws UnsupportedOperationException if the outbox keeps no state rows
+     */
+    public void commitCountersWith(Outbox outbox) {
+        outbox.state(COUNTERS, "-"); // an outbox without state rows throws here, not on a command
+        synchronized (counters) {
+            if (accepted) {
+                throw new IllegalStateException("the counter store is chosen before the first command");
+            }
+            this.outbox = java.util.Objects.requireNonNull(outbox);
+        }
     }
 
     {
@@ -134,16 +163,28 @@ public final class CommandVerification {
         long value = command.originatorCounter();
         CompletableFuture<Envelope> stored = new CompletableFuture<>();
         boolean startWriter;
+        Counter send = null;
+        long sendBefore = 0;
+        long sendTarget = 0;
+        Outbox o;
         synchronized (counters) {
+            accepted = true;
+            o = outbox;
             Counter c = counters.get(originator);
             if (c == null) {
                 long last;
+                long inOutbox = -1;
                 try {
                     last = state.get(COUNTERS, originator.toHex()).map(b -> ByteBuffer.wrap(b).getLong()).orElse(-1L);
+                    if (o != null) {
+                        inOutbox = o.state(COUNTERS, originator.toHex()).map(b -> ByteBuffer.wrap(b).getLong())
+                                .orElse(-1L);
+                    }
                 } catch (RuntimeException e) {
                     return CompletableFuture.failedFuture(e);
                 }
-                c = new Counter(last);
+                c = new Counter(Math.max(last, inOutbox));
+                c.inOutbox = inOutbox;
                 counters.put(originator, c);
             }
             if (value <= c.reserved) {
@@ -154,13 +195,96 @@ public final class CommandVerification {
             }
             c.reserved = value;
             c.waiting.add(new Waiter(value, command, stored));
-            startWriter = !writing;
-            writing = true;
+            if (o != null) {
+                startWriter = false;
+                if (!c.inFlight) {
+                    c.inFlight = true;
+                    send = c;
+                    sendBefore = c.inOutbox;
+                    sendTarget = c.reserved;
+                }
+            } else {
+                startWriter = !writing;
+                writing = true;
+            }
         }
         if (startWriter) {
             writer.execute(this::writeWhileReserved);
         }
+        if (send != null) {
+            writeToOutbox(o, originator, send, sendBefore, sendTarget);
+        }
         return stored;
+    }
+
+    /**
+     * One compare-and-set of an originator's counter into the outbox's next commit ({@code before}
+     * the value it holds there, -1 for none); when it is durable, the commands it covers go on and
+     * the next one is sent if more were reserved meanwhile. Runs on the outbox's writer thread.
+     */
+    private void writeToOutbox(Outbox o, Eui64 originator, Counter c, long before, long target) {
+        CompletionStage<Boolean> write;
+        try {
+            write = o.compareAndSetState(COUNTERS, originator.toHex(),
+                    before < 0 ? null : ByteBuffer.allocate(8).putLong(before).array(),
+                    ByteBuffer.allocate(8).putLong(target).array());
+        } catch (RuntimeException e) {
+            written(o, originator, c, target, false, e);
+            return;
+        }
+        write.whenComplete((ok, failure) -> written(o, originator, c, target, Boolean.TRUE.equals(ok), failure));
+    }
+
+    private void written(Outbox o, Eui64 originator, Counter c, long target, boolean ok, Throwable failure) {
+        List<Waiter> done = new ArrayList<>();
+        long nextBefore = 0;
+        long nextTarget = -1;
+        synchronized (counters) {
+            c.inFlight = false;
+            if (ok) {
+                c.stored = Math.max(c.stored, target);
+                c.inOutbox = target;
+                for (Iterator<Waiter> i = c.waiting.iterator(); i.hasNext();) {
+                    Waiter w = i.next();
+                    if (w.counter <= target) {
+                        done.add(w);
+                        i.remove();
+                    }
+                }
+                if (!c.waiting.isEmpty()) {
+                    c.inFlight = true;
+                    nextBefore = c.inOutbox;
+                    nextTarget = c.reserved;
+                }
+            } else {
+                // changed behind our back (or the commit failed): judge from the stores again
+                if (counters.get(originator) == c) {
+                    counters.remove(originator);
+                }
+                done.addAll(c.waiting);
+                c.waiting.clear();
+            }
+        }
+        complete(done, originator, ok, failure);
+        if (nextTarget >= 0) {
+            writeToOutbox(o, originator, c, nextBefore, nextTarget);
+        }
+    }
+
+    private void complete(List<Waiter> done, Eui64 originator, boolean written, Throwable failure) {
+        for (Waiter w : done) {
+            if (written) {
+                w.stored.complete(w.command);
+            } else if (failure != null) {
+                w.stored.completeExceptionally(failure instanceof java.util.concurrent.CompletionException
+                        && failure.getCause() != null ? failure.getCause() : failure);
+            } else {
+                SecurityCheckException x = new SecurityCheckException(Reason.REPLAYED_COUNTER,
+                        "originator counter of " + originator + " changed concurrently");
+                events.refused("command", x, originator);
+                w.stored.completeExceptionally(x);
+            }
+        }
     }
 
     /**
@@ -217,18 +341,7 @@ public final class CommandVerification {
                         }
                     }
                 }
-                for (Waiter w : done) {
-                    if (written) {
-                        w.stored.complete(w.command);
-                    } else if (failure != null) {
-                        w.stored.completeExceptionally(failure);
-                    } else {
-                        SecurityCheckException x = new SecurityCheckException(Reason.REPLAYED_COUNTER,
-                                "originator counter of " + originator + " changed concurrently");
-                        events.refused("command", x, originator);
-                        w.stored.completeExceptionally(x);
-                    }
-                }
+                complete(done, originator, written, failure);
             }
         }
     }
@@ -244,6 +357,9 @@ public final class CommandVerification {
     private static final class Counter {
         long reserved;
         long stored;
+        /** With the outbox: the value of its state row (-1: none), and whether a write of it is in flight. */
+        long inOutbox = -1;
+        boolean inFlight;
         final List<Waiter> waiting = new ArrayList<>();
 
         Counter(long stored) {

@@ -301,6 +301,15 @@ public class PkiAgent implements CommandVerifier, MessageSigner, PayloadCipher, 
         return verification.accept(checked);
     }
 
+    /**
+     * Stores the originator counters as outbox state rows, committed with the outbox's messages (one
+     * durable write for the counters of the commands admitted and the responses to earlier ones);
+     * call before the agent is offered as the command verifier.
+     */
+    public void commitCountersWith(org.modhub.api.messaging.Outbox outbox) {
+        verification.commitCountersWith(outbox);
+    }
+
     /** Lets the counter writer thread end once idle; for the component going away. */
     public void close() {
         verification.close();

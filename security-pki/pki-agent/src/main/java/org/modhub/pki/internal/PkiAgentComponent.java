@@ -6,6 +6,7 @@ import org.modhub.api.event.EventLog;
 import org.modhub.api.health.ComponentHealth;
 import org.modhub.api.health.HealthContributor;
 import org.modhub.api.messaging.MessageHandler;
+import org.modhub.api.messaging.Outbox;
 import org.modhub.api.security.CommandVerifier;
 import org.modhub.api.security.MessageSigner;
 import org.modhub.api.security.PackageVerifier;
@@ -46,10 +47,10 @@ public class PkiAgentComponent implements HealthContributor {
     private volatile boolean closing;
 
     @Activate
-    public PkiAgentComponent(@Reference StateStore store, @Reference EventLog events,
+    public PkiAgentComponent(@Reference StateStore store, @Reference Outbox outbox, @Reference EventLog events,
             @Reference(service = LoggerFactory.class) Logger log, BundleContext context, PkiAgent.Config config) {
         this.context = context;
-        this.starter = new Thread(() -> start(store, events, log, config), "modhub-pki-start");
+        this.starter = new Thread(() -> start(store, outbox, events, log, config), "modhub-pki-start");
         starter.setDaemon(true);
         starter.start();
     }
@@ -57,7 +58,7 @@ public class PkiAgentComponent implements HealthContributor {
     /** One agent at a time opens the key store (a reconfigured component starts a new one). */
     private static final Object KEY_STORE_LOCK = new Object();
 
-    private void start(StateStore store, EventLog events, Logger log, PkiAgent.Config config) {
+    private void start(StateStore store, Outbox outbox, EventLog events, Logger log, PkiAgent.Config config) {
         PkiAgent agent;
         try {
             synchronized (KEY_STORE_LOCK) {
@@ -67,6 +68,13 @@ public class PkiAgentComponent implements HealthContributor {
                 agent = new PkiAgent(store, events, log, config, PkiAgent.dataDir(context),
                         context.getProperty("modhub.hub.id"), System.getenv(), HubKeys.drbg(), Instant::now,
                         context::getProperty);
+                // the counters go into the outbox's commits, with the responses (one fsync for both)
+                try {
+                    agent.commitCountersWith(outbox);
+                } catch (UnsupportedOperationException e) {
+                    log.warn("{}: the outbox keeps no state rows; originator counters stay in the state store "
+                            + "(a commit of their own)", PkiAgent.PID);
+                }
             }
         } catch (RuntimeException e) {
             state = "refused: " + e.getMessage();

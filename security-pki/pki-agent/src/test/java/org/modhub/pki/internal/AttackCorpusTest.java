@@ -294,6 +294,24 @@ class AttackCorpusTest {
             public org.modhub.api.messaging.OutboxStats stats() {
                 return new org.modhub.api.messaging.OutboxStats(sent.size(), 0, 0, 0, java.util.Optional.empty());
             }
+
+            @Override
+            public java.util.concurrent.CompletionStage<Void> enqueueAllAsync(
+                    List<org.modhub.api.messaging.OutboundMessage> messages) {
+                sent.addAll(messages);
+                return java.util.concurrent.CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public java.util.Optional<byte[]> state(String namespace, String key) {
+                throw new UnsupportedOperationException("this agent keeps its counters in the state store");
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<Boolean> compareAndSetState(String namespace, String key,
+                    byte[] expected, byte[] value) {
+                throw new UnsupportedOperationException("this agent keeps its counters in the state store");
+            }
         };
         org.osgi.framework.BundleContext context = (org.osgi.framework.BundleContext) java.lang.reflect.Proxy
                 .newProxyInstance(AttackCorpusTest.class.getClassLoader(), new Class<?>[] {org.osgi.framework.BundleContext.class},

@@ -49,6 +49,57 @@ class CommandVerifierTest {
         assertEquals(EventKind.AUDIT, fx.events.last().kind());
     }
 
+    /**
+     * The hub's way: counters as outbox state rows (hub-core's outbox queue over SQLite); a counter
+     * an agent stored in the state store before still counts, and the outbox row is what moves on.
+     */
+    @Test
+    void countersInTheOutboxAreDurableAndTheStateStoreOnesStillCount() throws Exception {
+        TestPki.Party supplier = PKI.role(RemotePartyRole.SUPPLIER);
+        Path[] pem = PKI.writePem(dir);
+        java.util.Map<String, Object> c = new java.util.HashMap<>();
+        c.put("provisionAnchors", pem[0].toString());
+        c.put("provisionParties", pem[1].toString());
+        Path data = dir.resolve("store");
+        java.util.function.Function<Long, byte[]> command = n -> TestPki.signed(TestPki.command(supplier.id(), n,
+                Fixture.HUB, 0x0001, new byte[] {1}), supplier);
+        try (SqliteState store = new SqliteState(data)) {
+            // an agent keeping its counters in the state store (as before the outbox took them)
+            PkiAgent before = new PkiAgent(store.state, fx.events, Fixture.logger(new java.util.ArrayList<>()),
+                    Fixture.config(PkiAgent.Config.class, c), data, Fixture.HUB.toString(), java.util.Map.of(),
+                    HubKeys.drbg(), java.time.Instant::now);
+            before.verify(command.apply(10L));
+            before.close();
+            PkiAgent agentWithOutbox = new PkiAgent(store.state, fx.events, Fixture.logger(new java.util.ArrayList<>()),
+                    Fixture.config(PkiAgent.Config.class, c), data, Fixture.HUB.toString(), java.util.Map.of(),
+                    HubKeys.drbg(), java.time.Instant::now);
+            agentWithOutbox.commitCountersWith(store.outbox);
+            for (long replay : new long[] {5, 10}) {
+                SecurityCheckException e = assertThrows(SecurityCheckException.class,
+                        () -> agentWithOutbox.verify(command.apply(replay)));
+                assertEquals(Reason.REPLAYED_COUNTER, e.reason());
+            }
+            agentWithOutbox.verify(command.apply(11L));
+            agentWithOutbox.verify(command.apply(15L));
+            assertEquals(15L, ByteBuffer.wrap(store.outbox.state(CommandVerification.COUNTERS, supplier.id().toHex())
+                    .orElseThrow()).getLong());
+            assertEquals(10L, ByteBuffer.wrap(store.state.get(CommandVerification.COUNTERS, supplier.id().toHex())
+                    .orElseThrow()).getLong()); // left as it was: the higher of the two counts
+            assertThrows(IllegalStateException.class, () -> agentWithOutbox.commitCountersWith(store.outbox));
+            agentWithOutbox.close();
+        }
+        try (SqliteState store = new SqliteState(data)) { // reopened: a fresh agent refuses the replay
+            PkiAgent again = new PkiAgent(store.state, fx.events, Fixture.logger(new java.util.ArrayList<>()),
+                    Fixture.config(PkiAgent.Config.class, c), data, Fixture.HUB.toString(), java.util.Map.of(),
+                    HubKeys.drbg(), java.time.Instant::now);
+            again.commitCountersWith(store.outbox);
+            SecurityCheckException e = assertThrows(SecurityCheckException.class, () -> again.verify(command.apply(15L)));
+            assertEquals(Reason.REPLAYED_COUNTER, e.reason());
+            again.verify(command.apply(16L));
+            again.close();
+        }
+    }
+
     @Test
     void rolesArePerMessageCode() {
         assertEquals(Set.of(RemotePartyRole.RECOVERY), agent.rolesFor(0x0F01));

@@ -32,13 +32,25 @@ public final class CounterCrashChild {
             }
         }
         PrintStream out = new PrintStream(System.out, false, "UTF-8");
-        try (SqliteState store = new SqliteState(data.resolve("hub.db"))) {
+        boolean withOutbox = args.length > 4 && args[4].equals("outbox");
+        try (SqliteState store = new SqliteState(data)) {
             Map<String, Object> c = new HashMap<>();
             c.put("provisionAnchors", args[1]);
             c.put("provisionParties", args[2]);
             PkiAgent agent = new PkiAgent(store.state, new MemoryEventLog(), Fixture.logger(new ArrayList<>()),
                     Fixture.config(PkiAgent.Config.class, c), data, Fixture.HUB.toString(), Map.of(), HubKeys.drbg(),
                     Instant::now);
+            if (withOutbox) {
+                agent.commitCountersWith(store.outbox);
+                Thread responses = new Thread(() -> {
+                    for (long i = 0;; i++) {
+                        store.outbox.enqueue(new org.modhub.api.messaging.OutboundMessage("r-" + System.nanoTime() + "-" + i,
+                                "hub/response", 1, 1, Instant.now(), new byte[100]));
+                    }
+                }, "responses");
+                responses.setDaemon(true);
+                responses.start();
+            }
             out.println("OPEN");
             out.flush();
             ExecutorService pool = Executors.newFixedThreadPool(2);

@@ -27,7 +27,9 @@ import org.modhub.api.security.SecurityCheckException.Reason;
  * Anti-replay across kill -9: a child JVM takes a stream of signed commands through the two-step
  * verifier over the real SQLite state store, with counter writes shared between commands (group
  * commit), and is killed with SIGKILL at a random point; a fresh agent over the same store must then
- * refuse every command the child reported as taking effect. Several rounds over the same store.
+ * refuse every command the child reported as taking effect. Several rounds over the same store: the
+ * first with the counters in the state store, the others with them as outbox state rows sharing the
+ * outbox's commits with messages (the hub's way; the counters stored the first way still count).
  */
 class CounterCrashTest {
     private static final int ROUNDS = 6;
@@ -60,7 +62,7 @@ class CounterCrashTest {
             }
             Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                     System.getProperty("java.class.path"), CounterCrashChild.class.getName(), data.toString(),
-                    pem[0].toString(), pem[1].toString(), file.toString())
+                    pem[0].toString(), pem[1].toString(), file.toString(), round == 0 ? "state" : "outbox")
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             assertEquals("OPEN", in.readLine(), "child did not start");
@@ -87,13 +89,16 @@ class CounterCrashTest {
             for (int i = 1; i < accepted.size(); i++) {
                 assertTrue(accepted.get(i) > accepted.get(i - 1), "took effect out of order: " + accepted);
             }
-            try (SqliteState store = new SqliteState(data.resolve("hub.db"))) {
+            try (SqliteState store = new SqliteState(data)) {
                 Map<String, Object> c = new HashMap<>();
                 c.put("provisionAnchors", pem[0].toString());
                 c.put("provisionParties", pem[1].toString());
                 PkiAgent agent = new PkiAgent(store.state, new MemoryEventLog(), Fixture.logger(new ArrayList<>()),
                         Fixture.config(PkiAgent.Config.class, c), data, Fixture.HUB.toString(), Map.of(), HubKeys.drbg(),
                         Instant::now);
+                if (round > 0) {
+                    agent.commitCountersWith(store.outbox);
+                }
                 for (long counter : accepted) {
                     try {
                         agent.verify(byCounter.get(counter));

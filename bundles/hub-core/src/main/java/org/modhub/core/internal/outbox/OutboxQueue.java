@@ -7,9 +7,11 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.zip.CRC32;
@@ -27,6 +29,13 @@ import org.modhub.core.internal.db.StoreException;
  * writer busy becomes the writer, takes everything queued so far and commits it in one transaction,
  * then wakes the producers whose messages it committed. A lone producer therefore commits its own
  * message directly, with no hand-off, and many producers share one fsync.
+ *
+ * <p>Writes queued without waiting — state rows ({@link #compareAndSetState}) and messages
+ * ({@link #enqueueAllAsync}) — join the same group commit: when no writer is busy, the outbox's own
+ * writer thread takes the role; the caller's stage completes once the commit holding its write is
+ * durable. A producer that took the role goes back to its work once its own write is committed when
+ * the oldest write still queued has no producer waiting (that thread takes the role), and a writer
+ * handing its role on after a few rounds does the same.
  *
  * <p>Capacity is bounded by message count and payload bytes; when an enqueue would exceed it, the
  * oldest messages of the least urgent priority go first, and the purge listener is told how many.
@@ -49,6 +58,11 @@ public final class OutboxQueue {
               payload BLOB NOT NULL,
               crc INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS outbox_order ON outbox(priority, seq);
+            CREATE TABLE IF NOT EXISTS outbox_state (
+              ns TEXT NOT NULL,
+              key TEXT NOT NULL,
+              value BLOB NOT NULL,
+              PRIMARY KEY (ns, key)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS outbox_quarantine (
               seq INTEGER PRIMARY KEY,
               id TEXT,
@@ -64,8 +78,22 @@ public final class OutboxQueue {
 
     /** Rounds a writer commits for others before handing the role on. */
     private static final int MAX_WRITER_ROUNDS = 3;
+    /** Largest outbox state value. */
+    static final int MAX_STATE_VALUE = 1024;
+    /**
+     * The writer role when only state writes wait (no producer to take it): one daemon thread,
+     * started on demand, gone after a few idle seconds.
+     */
+    private final java.util.concurrent.ThreadPoolExecutor committer = new java.util.concurrent.ThreadPoolExecutor(1, 1,
+            5, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "modhub-outbox-writer");
+                t.setDaemon(true);
+                return t;
+            });
 
     private final Object groupLock = new Object();
+    /** Set while the writer runs the callbacks of the writes it committed (they must not wait for a commit). */
+    private static final ThreadLocal<OutboxQueue> IN_CALLBACK = new ThreadLocal<>();
     private final ArrayDeque<PendingWrite> queued = new ArrayDeque<>();
     private boolean writerActive;
 
@@ -83,6 +111,7 @@ public final class OutboxQueue {
         this.capacityMessages = capacityMessages;
         this.capacityBytes = capacityBytes;
         this.purgeListener = purgeListener == null ? (c, b, r) -> { } : purgeListener;
+        committer.allowCoreThreadTimeOut(true);
         db.executeScript(SCHEMA);
         reloadCounts();
     }
@@ -102,7 +131,11 @@ public final class OutboxQueue {
                         + " bytes exceeds the outbox capacity of " + capacityBytes + " bytes");
             }
         }
-        PendingWrite mine = new PendingWrite(messages, Thread.currentThread());
+        if (IN_CALLBACK.get() == this) {
+            throw new IllegalStateException("a waiting enqueue from the outbox's own commit callback would never return;"
+                    + " queue without waiting (enqueueAllAsync) or from another thread");
+        }
+        PendingWrite mine = new PendingWrite(messages, Thread.currentThread(), null, null);
         boolean lead;
         synchronized (groupLock) {
             queued.add(mine);
@@ -118,7 +151,7 @@ public final class OutboxQueue {
             }
         }
         if (!mine.done) {
-            writeWhileQueued();
+            writeWhileQueued(false);
         }
         if (mine.failure != null) {
             throw mine.failure;
@@ -129,7 +162,7 @@ public final class OutboxQueue {
      * The writer role: commit everything queued, a few rounds while producers keep queueing, then
      * hand the role to the oldest waiting producer (or give it up if none waits).
      */
-    private void writeWhileQueued() {
+    private void writeWhileQueued(boolean ownThread) {
         for (int round = 0;; round++) {
             List<PendingWrite> batch;
             synchronized (groupLock) {
@@ -138,19 +171,40 @@ public final class OutboxQueue {
             }
             writeBatch(batch);
             Thread self = Thread.currentThread();
-            for (PendingWrite p : batch) {
-                p.done = true;
-                if (p.thread != self) {
-                    LockSupport.unpark(p.thread);
+            IN_CALLBACK.set(this);
+            try {
+                for (PendingWrite p : batch) {
+                    p.done = true;
+                    if (p.result != null) {
+                        if (p.failure != null) {
+                            p.result.completeExceptionally(p.failure);
+                        } else {
+                            p.result.complete(p.state == null || p.state.written);
+                        }
+                    } else if (p.thread != self) {
+                        LockSupport.unpark(p.thread);
+                    }
                 }
+            } finally {
+                IN_CALLBACK.remove();
             }
             synchronized (groupLock) {
                 if (queued.isEmpty()) {
                     writerActive = false;
                     return;
                 }
+                if (!ownThread && queued.peekFirst().thread == null) {
+                    // a producer goes back to its work (it may have more to queue); the outbox's own
+                    // thread commits the state rows, and the messages that join them meanwhile
+                    startCommitter();
+                    return;
+                }
                 if (round >= MAX_WRITER_ROUNDS) {
                     PendingWrite next = queued.peekFirst();
+                    if (next.thread == null) { // a write queued without waiting: no producer to take the role
+                        startCommitter();
+                        return;
+                    }
                     next.leader = true;
                     LockSupport.unpark(next.thread);
                     return;
@@ -160,12 +214,33 @@ public final class OutboxQueue {
     }
 
     private void writeBatch(List<PendingWrite> batch) {
+        long t0 = System.nanoTime();
+        try {
+            writeBatchTimed(batch);
+        } finally {
+            commits.incrementAndGet();
+            commitItems.addAndGet(batch.size());
+            commitNanos.addAndGet(System.nanoTime() - t0);
+        }
+    }
+
+    /** Transactions committed (or failed), writes they carried, and the time spent in them (ns), so far. */
+    public long[] commitStats() {
+        return new long[] {commits.get(), commitItems.get(), commitNanos.get()};
+    }
+
+    private final AtomicLong commits = new AtomicLong();
+    private final AtomicLong commitItems = new AtomicLong();
+    private final AtomicLong commitNanos = new AtomicLong();
+
+    private void writeBatchTimed(List<PendingWrite> batch) {
         long[] purge = {0, 0};
         RuntimeException failure = null;
         try {
             db.inTransaction(c -> {
                 insertAll(c, batch);
                 makeRoom(c, purge);
+                writeState(batch);
                 return null;
             });
         } catch (RuntimeException e) {
@@ -179,6 +254,108 @@ public final class OutboxQueue {
         if (failure == null && purge[0] > 0) {
             purged.addAndGet(purge[0]);
             purgeListener.purged(purge[0], purge[1], "capacity " + capacityMessages + " messages / " + capacityBytes + " bytes");
+        }
+    }
+
+    /**
+     * Queues messages atomically into the next group commit without waiting (started by the outbox's
+     * writer thread if no writer is busy); the stage completes once they are committed.
+     */
+    public CompletableFuture<Boolean> enqueueAllAsync(List<OutboundMessage> messages) {
+        if (messages.isEmpty()) {
+            return CompletableFuture.completedFuture(Boolean.TRUE);
+        }
+        for (OutboundMessage m : messages) {
+            if (m.payloadLength() > capacityBytes) {
+                throw new OutboxFullException("message " + m.id() + " of " + m.payloadLength()
+                        + " bytes exceeds the outbox capacity of " + capacityBytes + " bytes");
+            }
+        }
+        CompletableFuture<Boolean> result = new CompletableFuture<>();
+        PendingWrite w = new PendingWrite(messages, null, null, result);
+        boolean start;
+        synchronized (groupLock) {
+            queued.add(w);
+            start = !writerActive;
+            if (start) {
+                writerActive = true;
+            }
+        }
+        if (start) {
+            startCommitter();
+        }
+        return result;
+    }
+
+    /**
+     * Queues a compare-and-set of an outbox state row into the next group commit, started by the
+     * outbox's writer thread if no writer is busy; the stage completes once it is durable.
+     */
+    public CompletableFuture<Boolean> compareAndSetState(String namespace, String key, byte[] expected, byte[] value) {
+        if (namespace == null || namespace.isEmpty() || key == null || key.isEmpty()) {
+            throw new IllegalArgumentException("namespace and key must not be empty");
+        }
+        if (value == null || value.length > MAX_STATE_VALUE) {
+            throw new IllegalArgumentException("outbox state values are 0.." + MAX_STATE_VALUE + " bytes");
+        }
+        StateWrite w = new StateWrite(namespace, key, expected == null ? null : expected.clone(), value.clone());
+        boolean start;
+        synchronized (groupLock) {
+            queued.add(new PendingWrite(List.of(), null, w, w.result));
+            start = !writerActive;
+            if (start) {
+                writerActive = true;
+            }
+        }
+        if (start) {
+            startCommitter();
+        }
+        return w.result;
+    }
+
+    /** The writer role on the outbox's own thread (the role is taken already). */
+    private void startCommitter() {
+        try {
+            committer.execute(() -> writeWhileQueued(true));
+        } catch (java.util.concurrent.RejectedExecutionException e) { // never shut down; defensive
+            writeWhileQueued(true);
+        }
+    }
+
+    /** The value of an outbox state row as last committed. */
+    public Optional<byte[]> state(String namespace, String key) {
+        return db.withConnection(c -> {
+            PreparedStatement ps = db.prepared("SELECT value FROM outbox_state WHERE ns = ? AND key = ?");
+            ps.setString(1, namespace);
+            ps.setString(2, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
+            }
+        });
+    }
+
+    /** The state writes of a batch, in queue order, each judged against the value before it. */
+    private void writeState(List<PendingWrite> batch) throws SQLException {
+        for (PendingWrite p : batch) {
+            StateWrite w = p.state;
+            if (w == null) {
+                continue;
+            }
+            PreparedStatement read = db.prepared("SELECT value FROM outbox_state WHERE ns = ? AND key = ?");
+            read.setString(1, w.namespace);
+            read.setString(2, w.key);
+            byte[] current;
+            try (ResultSet rs = read.executeQuery()) {
+                current = rs.next() ? rs.getBytes(1) : null;
+            }
+            w.written = w.expected == null ? current == null : current != null && Arrays.equals(current, w.expected);
+            if (w.written) {
+                PreparedStatement put = db.prepared("INSERT OR REPLACE INTO outbox_state(ns, key, value) VALUES (?,?,?)");
+                put.setString(1, w.namespace);
+                put.setString(2, w.key);
+                put.setBytes(3, w.value);
+                put.executeUpdate();
+            }
         }
     }
 
@@ -401,9 +578,31 @@ public final class OutboxQueue {
         return out;
     }
 
+    /** A compare-and-set of an outbox state row and its caller's stage. */
+    private static final class StateWrite {
+        final String namespace;
+        final String key;
+        final byte[] expected;
+        final byte[] value;
+        final CompletableFuture<Boolean> result = new CompletableFuture<>();
+        /** Set by the writer inside the transaction; told once it committed. */
+        boolean written;
+
+        StateWrite(String namespace, String key, byte[] expected, byte[] value) {
+            this.namespace = namespace;
+            this.key = key;
+            this.expected = expected;
+            this.value = value;
+        }
+    }
+
     private static final class PendingWrite {
         final List<OutboundMessage> messages;
+        /** The producer waiting for the commit; null for a write queued without waiting. */
         final Thread thread;
+        final StateWrite state;
+        /** For a write queued without waiting: completed once committed (with whether a state row was written). */
+        final CompletableFuture<Boolean> result;
         volatile boolean done;
         volatile boolean leader;
         volatile RuntimeException failure;
@@ -412,9 +611,11 @@ public final class OutboxQueue {
         final byte[][] payloads;
         final long[] crcs;
 
-        PendingWrite(List<OutboundMessage> messages, Thread thread) {
+        PendingWrite(List<OutboundMessage> messages, Thread thread, StateWrite state, CompletableFuture<Boolean> result) {
             this.messages = messages;
             this.thread = thread;
+            this.state = state;
+            this.result = result;
             this.payloads = new byte[messages.size()][];
             this.crcs = new long[messages.size()];
             CRC32 crc = new CRC32();

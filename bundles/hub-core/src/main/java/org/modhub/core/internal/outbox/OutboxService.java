@@ -186,6 +186,42 @@ public class OutboxService implements Outbox, HealthContributor {
         wake();
     }
 
+    @Override
+    public java.util.concurrent.CompletionStage<Void> enqueueAllAsync(List<OutboundMessage> messages) {
+        List<String> urgent = new ArrayList<>();
+        for (OutboundMessage m : messages) {
+            if (m.priority() == OutboundMessage.PRIORITY_HIGHEST && urgentPending.add(m.id())) {
+                urgent.add(m.id());
+            }
+        }
+        CompletableFuture<Boolean> queued;
+        try {
+            queued = queue.enqueueAllAsync(messages);
+        } catch (RuntimeException e) {
+            urgentPending.removeAll(urgent);
+            throw e;
+        }
+        return queued.handle((ok, failure) -> {
+            if (failure != null) {
+                urgentPending.removeAll(urgent);
+                throw failure instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(failure);
+            }
+            wake();
+            return null;
+        });
+    }
+
+    @Override
+    public Optional<byte[]> state(String namespace, String key) {
+        return queue.state(namespace, key);
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Boolean> compareAndSetState(String namespace, String key,
+            byte[] expected, byte[] value) {
+        return queue.compareAndSetState(namespace, key, expected, value);
+    }
+
     private void enqueueUrgent(OutboundMessage message) {
         Optional<HeadEndSession> session = Optional.empty();
         synchronized (urgentLock) {

@@ -78,16 +78,18 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * {@link MessageSigner} is present, responses and the hub's own alerts leave signed.
  *
  * <p>Pipeline: commands from the sessions are processed concurrently by a small worker pool
- * ({@code commandWorkers}), one worker per command from start to end, order per originator kept
- * (commands are spread over lanes by originator, each command takes a ticket in arrival order). The
- * verifier's {@link CommandVerifier#check} (signature, certificate, role, window, ranges: no state)
- * runs for many commands at once; its {@link CommandVerifier#accept} (originator counter reserved)
- * runs in arrival order per lane; the worker then waits until that counter is durable (concurrent
- * commands share the verifier's commits), hands the command to its handler (again in arrival order
- * per lane), and signs and queues the response itself (concurrent enqueues share the outbox's
- * commits): one hand-over per command, from the session's thread to a worker. Workers wait for
- * commits, so there may be more of them than cores. Only a handler that answers later (its stage not
- * yet complete) has its response signed and queued by the responder pool ({@code responseWorkers}).
+ * ({@code commandWorkers}), order per originator kept (commands are spread over lanes by originator,
+ * each command takes a ticket in arrival order). The verifier's {@link CommandVerifier#check}
+ * (signature, certificate, role, window, ranges: no state) runs for many commands at once; its
+ * {@link CommandVerifier#accept} (originator counter reserved) runs in arrival order per lane; once
+ * that counter is durable (concurrent commands share the commits) a worker hands the command to its
+ * handler (again in arrival order per lane; the lane's next handler may start as soon as this one
+ * returned), signs the response and queues it in the outbox without waiting
+ * ({@link Outbox#enqueueAllAsync}: it shares the commit that carries the counters of the commands
+ * admitted meanwhile). No worker waits for a commit; the workers take admitted commands' stages
+ * before new commands' checks, so the commands in flight finish first. Only a handler that answers
+ * later (its stage not yet complete) has its response signed and queued by the responder pool
+ * ({@code responseWorkers}).
  * At most {@code maxCommandsInFlight} commands are in the pipeline; beyond, the session thread waits
  * (back-pressure onto the WAN).
  */
@@ -158,12 +160,11 @@ public class HubMessageRouter implements MessageRouter {
     private final List<HandlerEntry> handlers = new CopyOnWriteArrayList<>();
     private final Map<HeadEndSession, HeadEndSession.Subscription> subscriptions = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor workers;
+    /** New commands' checks on the workers, in arrival order, after every admitted command's stage. */
+    private final java.util.concurrent.Executor checkStage;
+    /** Admitted commands' handler stages on the workers: before any new command's check, oldest first. */
+    private final java.util.concurrent.Executor handlerStage;
     private final ThreadPoolExecutor responders;
-    /** Queues the responses of verified commands, many per outbox commit (one thread). */
-    private final ThreadPoolExecutor responseWriter;
-    private final Object responseLock = new Object();
-    private List<OutboundMessage> responseQueue = new java.util.ArrayList<>();
-    private boolean responseWriting;
     private final Semaphore inFlight;
     private final int maxInFlight;
     private final Lane[] lanes = new Lane[LANES];
@@ -226,9 +227,10 @@ public class HubMessageRouter implements MessageRouter {
         this.validity = Duration.ofSeconds(config.validitySeconds());
         this.counter = new HubCounter(state);
         // threads start on the first command, and end after a minute idle
-        this.workers = pool(config.commandWorkers(), "modhub-router-worker-");
+        this.workers = stagePool(config.commandWorkers(), "modhub-router-worker-");
+        this.checkStage = r -> workers.execute(new Staged(r, false));
+        this.handlerStage = r -> workers.execute(new Staged(r, true));
         this.responders = pool(config.responseWorkers(), "modhub-router-responder-");
-        this.responseWriter = pool(1, "modhub-router-outbox-");
         this.maxInFlight = config.maxCommandsInFlight();
         this.inFlight = new Semaphore(maxInFlight);
         for (int i = 0; i < LANES; i++) {
@@ -249,6 +251,51 @@ public class HubMessageRouter implements MessageRouter {
         return p;
     }
 
+    /**
+     * The workers' pool: its queue hands out the stages of commands already admitted (handler and
+     * response) before the checks of commands that arrived since, so that the commands in flight
+     * finish first (their responses free the head end's window) and a lane's handler chain never
+     * waits behind a queue of new commands' signature checks; within each kind, oldest first.
+     */
+    private static ThreadPoolExecutor stagePool(int threads, String name) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory factory = r -> {
+            Thread t = new Thread(r, name + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        ThreadPoolExecutor p = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+                new java.util.concurrent.PriorityBlockingQueue<>(), factory);
+        p.allowCoreThreadTimeOut(true);
+        return p;
+    }
+
+    /** A task for the workers' queue, ranked by kind, then by submission order. */
+    private static final class Staged implements Runnable, Comparable<Staged> {
+        private static final java.util.concurrent.atomic.AtomicLong SEQUENCE = new java.util.concurrent.atomic.AtomicLong();
+        final Runnable task;
+        final boolean admitted;
+        final long seq = SEQUENCE.getAndIncrement();
+
+        Staged(Runnable task, boolean admitted) {
+            this.task = task;
+            this.admitted = admitted;
+        }
+
+        @Override
+        public void run() {
+            task.run();
+        }
+
+        @Override
+        public int compareTo(Staged o) {
+            if (admitted != o.admitted) {
+                return admitted ? -1 : 1;
+            }
+            return Long.compare(seq, o.seq);
+        }
+    }
+
     /** Does not wait for the pools: commands in flight finish (or fail) on their own. */
     @Deactivate
     public void deactivate() {
@@ -256,7 +303,6 @@ public class HubMessageRouter implements MessageRouter {
         subscriptions.clear();
         workers.shutdown();
         responders.shutdown();
-        responseWriter.shutdown();
     }
 
     /**
@@ -423,7 +469,7 @@ public class HubMessageRouter implements MessageRouter {
                 // lane's turn only ever waits for commands that were dequeued before its own
                 synchronized (lane) {
                     long ticket = lane.issued;
-                    workers.execute(() -> pipeline(v, lane, ticket, bytes));
+                    checkStage.execute(() -> pipeline(v, lane, ticket, bytes));
                     lane.issued++;
                 }
                 return;
@@ -455,7 +501,7 @@ public class HubMessageRouter implements MessageRouter {
                 } catch (RuntimeException e) {
                     log.error("command {} failed", command, e);
                 }
-            }, workers);
+            }, checkStage);
             lane.handled = next.handle((r, e) -> null);
             return next;
         }
@@ -466,9 +512,8 @@ public class HubMessageRouter implements MessageRouter {
      * accept step in the lane's arrival order ({@link Lane#inTurn}: run here, or by the worker whose
      * step made its turn come, so no worker waits for another). The handler runs on a worker, in
      * arrival order, once the verifier stored the counter durably; that worker signs the response and
-     * hands it to the response writer, which queues everything handed to it in one outbox commit. No
-     * thread waits for a commit: all commands in flight can share the verifier's and the outbox's
-     * commits.
+     * queues it in the outbox without waiting. No thread waits for a commit: all commands in flight
+     * share the outbox's commits (the verifier's counters and the responses).
      */
     private void pipeline(CommandVerifier v, Lane lane, long ticket, byte[] bytes) {
         CommandVerifier.Checked checked = null;
@@ -508,8 +553,18 @@ public class HubMessageRouter implements MessageRouter {
         try {
             // reserved at once: the next command of the lane is judged against it
             stored = v.accept(checked).toCompletableFuture();
-            invoked = lane.verifiedTail.thenCombineAsync(stored, (x, command) -> invoke(command), workers);
-            lane.verifiedTail = invoked.handle((r, e) -> null);
+            // the lane's next handler may start as soon as this one returned: on another worker, while
+            // this one signs the response
+            CompletableFuture<Void> turnDone = new CompletableFuture<>();
+            invoked = lane.verifiedTail.thenCombineAsync(stored, (x, command) -> {
+                try {
+                    return invoke(command);
+                } finally {
+                    turnDone.complete(null);
+                }
+            }, handlerStage);
+            invoked.whenComplete((r, e) -> turnDone.complete(null)); // never invoked: the lane goes on
+            lane.verifiedTail = turnDone;
         } catch (RuntimeException e) {
             offWorker(() -> refused(bytes, e));
             return;
@@ -564,7 +619,7 @@ public class HubMessageRouter implements MessageRouter {
         }
     }
 
-    /** Signs the handler's response (or refusal) and hands it to the response writer. */
+    /** Signs the handler's response (or refusal) and queues it in the outbox without waiting. */
     private void answer(Envelope command, CompletableFuture<Envelope> handled) {
         OutboundMessage out = null;
         try {
@@ -583,51 +638,33 @@ public class HubMessageRouter implements MessageRouter {
             inFlight.release();
             return;
         }
-        boolean start;
-        synchronized (responseLock) {
-            responseQueue.add(out);
-            start = !responseWriting;
-            responseWriting = true;
+        // queued without waiting: the outbox commits it with the counters and responses queued
+        // meanwhile (one fsync for all), and its place in the pipeline is freed once it is durable
+        OutboundMessage message = out;
+        CompletionStage<Void> queued;
+        try {
+            queued = outbox.enqueueAllAsync(List.of(message));
+        } catch (RuntimeException e) {
+            log.error("cannot queue response {}", message.id(), e);
+            inFlight.release();
+            return;
         }
-        if (start) {
-            try {
-                responseWriter.execute(this::writeResponses);
-            } catch (RejectedExecutionException e) { // stopping: write on this thread
-                writeResponses();
+        queued.whenComplete((ok, failure) -> {
+            if (failure == null) {
+                inFlight.release();
+                return;
             }
-        }
-    }
-
-    /**
-     * The response writer: queues all responses handed to it so far in one outbox commit, and goes
-     * on while more arrive. A failed batch is retried message by message, so one bad message loses
-     * no other.
-     */
-    private void writeResponses() {
-        while (true) {
-            List<OutboundMessage> batch;
-            synchronized (responseLock) {
-                if (responseQueue.isEmpty()) {
-                    responseWriting = false;
-                    return;
+            // the shared commit failed: this message alone, again, off the outbox's writer thread
+            offWorker(() -> {
+                try {
+                    outbox.enqueue(message);
+                } catch (RuntimeException x) {
+                    log.error("cannot queue response {}", message.id(), x);
+                } finally {
+                    inFlight.release();
                 }
-                batch = responseQueue;
-                responseQueue = new java.util.ArrayList<>();
-            }
-            try {
-                outbox.enqueueAll(batch);
-            } catch (RuntimeException e) {
-                for (OutboundMessage m : batch) {
-                    try {
-                        outbox.enqueue(m);
-                    } catch (RuntimeException x) {
-                        log.error("cannot queue response {}", m.id(), x);
-                    }
-                }
-            } finally {
-                inFlight.release(batch.size());
-            }
-        }
+            });
+        });
     }
 
     private static Throwable unwrap(Throwable t) {

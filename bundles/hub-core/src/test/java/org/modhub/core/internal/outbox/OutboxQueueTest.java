@@ -2,6 +2,7 @@ package org.modhub.core.internal.outbox;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -125,6 +127,110 @@ class OutboxQueueTest {
                 }
             }
         }
+    }
+
+    @Test
+    void stateRowsAreComparedAndSetDurablyAndSurviveReopen() throws Exception {
+        try (SqliteDatabase db = open()) {
+            OutboxQueue q = new OutboxQueue(db, 1000, 1 << 20, null);
+            assertTrue(q.state("ns", "k").isEmpty());
+            assertTrue(q.compareAndSetState("ns", "k", null, new byte[] {1}).get(30, TimeUnit.SECONDS));
+            // absent expected, present value: refused; wrong expected: refused; right one: written
+            assertFalse(q.compareAndSetState("ns", "k", null, new byte[] {9}).get(30, TimeUnit.SECONDS));
+            assertFalse(q.compareAndSetState("ns", "k", new byte[] {7}, new byte[] {9}).get(30, TimeUnit.SECONDS));
+            assertTrue(q.compareAndSetState("ns", "k", new byte[] {1}, new byte[] {2}).get(30, TimeUnit.SECONDS));
+            assertArrayEquals(new byte[] {2}, q.state("ns", "k").orElseThrow());
+            assertTrue(q.state("other", "k").isEmpty());
+            assertThrows(IllegalArgumentException.class, () -> q.compareAndSetState("ns", "", null, new byte[1]));
+            assertThrows(IllegalArgumentException.class, () -> q.compareAndSetState("ns", "k", null, new byte[1025]));
+        }
+        try (SqliteDatabase db = open()) {
+            OutboxQueue q = new OutboxQueue(db, 1000, 1 << 20, null);
+            assertArrayEquals(new byte[] {2}, q.state("ns", "k").orElseThrow());
+        }
+    }
+
+    /**
+     * State writes and message producers share the group commit: many chained compare-and-sets
+     * (each sent when the previous one completed, as the PKI agent's counters are) interleaved with
+     * producers' messages all land, in order, and share transactions with the messages.
+     */
+    @Test
+    void stateWritesShareCommitsWithMessages() throws Exception {
+        try (SqliteDatabase db = open()) {
+            OutboxQueue q = new OutboxQueue(db, 100_000, 64 << 20, null);
+            int n = 300;
+            java.util.concurrent.CompletableFuture<Long> chain = new java.util.concurrent.CompletableFuture<>();
+            chainState(q, 0, n, chain);
+            ExecutorService producers = Executors.newFixedThreadPool(2);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                int thread = t;
+                done.add(producers.submit(() -> {
+                    for (int i = 0; i < n; i++) {
+                        q.enqueue(TestMessages.message("p" + thread + "-" + i, 4));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+            producers.shutdown();
+            assertEquals(n, chain.get(120, TimeUnit.SECONDS));
+            assertEquals(n, java.nio.ByteBuffer.wrap(q.state("ns", "counter").orElseThrow()).getLong());
+            assertEquals(2 * n, q.stats().pending());
+            long[] stats = q.commitStats();
+            assertTrue(stats[0] < 3 * n, "state writes and messages should share commits: " + stats[0]
+                    + " transactions for " + 3 * n + " writes");
+        }
+    }
+
+    @Test
+    void messagesQueuedWithoutWaitingAreDurableWhenTheirStageCompletes() throws Exception {
+        try (SqliteDatabase db = open()) {
+            OutboxQueue q = new OutboxQueue(db, 1000, 1 << 20, null);
+            List<java.util.concurrent.CompletableFuture<Boolean>> stages = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                stages.add(q.enqueueAllAsync(List.of(TestMessages.message("a" + i, 4))));
+            }
+            java.util.concurrent.atomic.AtomicReference<Throwable> fromCallback = new java.util.concurrent.atomic.AtomicReference<>();
+            // queued while this thread holds the connection: the commit cannot happen before the
+            // callback is registered, so the callback surely runs on the outbox's writer thread
+            java.util.concurrent.CompletableFuture<Void> last = db.withConnection(c -> q.enqueueAllAsync(
+                    List.of(TestMessages.message("last", 4))).thenRun(() -> {
+                        try {
+                            q.enqueue(TestMessages.message("never", 4)); // would wait for the thread running it
+                        } catch (IllegalStateException e) {
+                            fromCallback.set(e);
+                        }
+                    }));
+            last.get(30, TimeUnit.SECONDS);
+            for (java.util.concurrent.CompletableFuture<Boolean> s : stages) {
+                assertTrue(s.get(30, TimeUnit.SECONDS));
+            }
+            assertTrue(fromCallback.get() instanceof IllegalStateException, "a waiting enqueue from a callback is refused");
+            assertEquals(51, q.stats().pending());
+            assertEquals("a0", q.snapshot().get(0).id());
+            assertThrows(OutboxFullException.class, () -> q.enqueueAllAsync(List.of(new OutboundMessage("big", "t", 4, 1,
+                    java.time.Instant.now(), new byte[(1 << 20) + 1]))));
+        }
+    }
+
+    private static void chainState(OutboxQueue q, long value, int last, java.util.concurrent.CompletableFuture<Long> end) {
+        if (value == last) {
+            end.complete(value);
+            return;
+        }
+        byte[] expected = value == 0 ? null : java.nio.ByteBuffer.allocate(8).putLong(value).array();
+        q.compareAndSetState("ns", "counter", expected, java.nio.ByteBuffer.allocate(8).putLong(value + 1).array())
+                .whenComplete((ok, e) -> {
+                    if (e != null || !ok) {
+                        end.completeExceptionally(e != null ? e : new AssertionError("compare-and-set refused at " + value));
+                    } else {
+                        chainState(q, value + 1, last, end);
+                    }
+                });
     }
 
     @Test

@@ -63,6 +63,23 @@ class HubMessageRouterTest {
         public OutboxStats stats() {
             return new OutboxStats(sent.size(), 0, 0, 0, Optional.empty());
         }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Void> enqueueAllAsync(List<OutboundMessage> messages) {
+            sent.addAll(messages);
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public Optional<byte[]> state(String namespace, String key) {
+            throw new UnsupportedOperationException("the router keeps no outbox state");
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Boolean> compareAndSetState(String namespace, String key,
+                byte[] expected, byte[] value) {
+            throw new UnsupportedOperationException("the router keeps no outbox state");
+        }
     };
     SqliteEventLog events;
     SqliteStateStore state;
