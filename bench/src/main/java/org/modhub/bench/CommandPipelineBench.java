@@ -187,6 +187,11 @@ public final class CommandPipelineBench {
                 public void enqueueAll(List<OutboundMessage> messages) {
                     long t0 = System.nanoTime();
                     durable.enqueueAll(messages);
+                    answered(messages, t0);
+                }
+
+                /** Counts the responses among {@code messages} as answered now, durable since {@code t0}. */
+                private void answered(List<OutboundMessage> messages, long t0) {
                     long now = System.nanoTime();
                     synchronized (commitTimes) {
                         commitTimes.add(now - t0);
@@ -205,19 +210,8 @@ public final class CommandPipelineBench {
                 public CompletionStage<Void> enqueueAllAsync(List<OutboundMessage> messages) {
                     long t0 = System.nanoTime();
                     return durable.enqueueAllAsync(messages).whenComplete((v, e) -> {
-                        if (e != null) {
-                            return;
-                        }
-                        long now = System.nanoTime();
-                        synchronized (commitTimes) {
-                            commitTimes.add(now - t0);
-                        }
-                        for (OutboundMessage m : messages) {
-                            if (m.topic().equals(HubMessageRouter.RESPONSE_TOPIC)) {
-                                answeredAt.put(m.id(), now);
-                                responses.incrementAndGet();
-                                window.release();
-                            }
+                        if (e == null) {
+                            answered(messages, t0);
                         }
                     });
                 }
