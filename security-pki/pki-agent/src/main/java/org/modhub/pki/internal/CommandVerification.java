@@ -175,10 +175,9 @@ public final class CommandVerification {
                 long last;
                 long inOutbox = -1;
                 try {
-                    last = state.get(COUNTERS, originator.toHex()).map(b -> ByteBuffer.wrap(b).getLong()).orElse(-1L);
+                    last = counterValue(state.get(COUNTERS, originator.toHex()));
                     if (o != null) {
-                        inOutbox = o.state(COUNTERS, originator.toHex()).map(b -> ByteBuffer.wrap(b).getLong())
-                                .orElse(-1L);
+                        inOutbox = counterValue(o.state(COUNTERS, originator.toHex()));
                     }
                 } catch (RuntimeException e) {
                     return CompletableFuture.failedFuture(e);
@@ -226,8 +225,7 @@ public final class CommandVerification {
         CompletionStage<Boolean> write;
         try {
             write = o.compareAndSetState(COUNTERS, originator.toHex(),
-                    before < 0 ? null : ByteBuffer.allocate(8).putLong(before).array(),
-                    ByteBuffer.allocate(8).putLong(target).array());
+                    counterBytes(before), counterBytes(target));
         } catch (RuntimeException e) {
             written(o, originator, c, target, false, e);
             return;
@@ -314,8 +312,7 @@ public final class CommandVerification {
                 boolean written;
                 try {
                     written = state.compareAndSet(COUNTERS, originator.toHex(),
-                            before < 0 ? null : ByteBuffer.allocate(8).putLong(before).array(),
-                            ByteBuffer.allocate(8).putLong(target).array());
+                            counterBytes(before), counterBytes(target));
                 } catch (RuntimeException x) {
                     failure = x;
                     written = false;
@@ -387,6 +384,16 @@ public final class CommandVerification {
         public byte[] bytes() {
             return bytes.clone();
         }
+    }
+
+    /** A stored counter value (8 bytes, big-endian), -1 for none. */
+    private static long counterValue(java.util.Optional<byte[]> stored) {
+        return stored.map(b -> ByteBuffer.wrap(b).getLong()).orElse(-1L);
+    }
+
+    /** The stored form of a counter value; null for -1 (none stored yet). */
+    private static byte[] counterBytes(long value) {
+        return value < 0 ? null : ByteBuffer.allocate(8).putLong(value).array();
     }
 
     /** The originator field of (possibly malformed) bytes, for the audit log. */

@@ -45,11 +45,14 @@ final class NativeLibraryCache {
             return null; // not in a framework: nothing to key the cache on
         }
         String name = System.mapLibraryName("sqlitejdbc");
+        Path base = dataDir.resolve("native").resolve("sqlite-jdbc-" + sqlite.getVersion());
         String folder = knownFolder();
-        if (folder == null || SQLiteJDBCLoader.class.getResource(resource(folder, name)) == null) {
+        // the bundle is asked for the library only when it is not cached yet
+        if (folder == null || !Files.isRegularFile(base.resolve(folder).resolve(name))
+                && SQLiteJDBCLoader.class.getResource(resource(folder, name)) == null) {
             folder = OSInfo.getNativeLibFolderPathForCurrentOS();
         }
-        Path dir = dataDir.resolve("native").resolve("sqlite-jdbc-" + sqlite.getVersion()).resolve(folder);
+        Path dir = base.resolve(folder);
         Path lib = dir.resolve(name);
         if (!Files.isRegularFile(lib)) {
             Files.createDirectories(dir);

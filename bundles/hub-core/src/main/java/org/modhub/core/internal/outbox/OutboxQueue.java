@@ -125,12 +125,7 @@ public final class OutboxQueue {
         if (messages.isEmpty()) {
             return;
         }
-        for (OutboundMessage m : messages) {
-            if (m.payloadLength() > capacityBytes) {
-                throw new OutboxFullException("message " + m.id() + " of " + m.payloadLength()
-                        + " bytes exceeds the outbox capacity of " + capacityBytes + " bytes");
-            }
-        }
+        checkFits(messages);
         if (IN_CALLBACK.get() == this) {
             throw new IllegalStateException("a waiting enqueue from the outbox's own commit callback would never return;"
                     + " queue without waiting (enqueueAllAsync) or from another thread");
@@ -257,6 +252,16 @@ public final class OutboxQueue {
         }
     }
 
+    /** Refuses a message larger than the whole outbox (it could never be kept). */
+    private void checkFits(List<OutboundMessage> messages) {
+        for (OutboundMessage m : messages) {
+            if (m.payloadLength() > capacityBytes) {
+                throw new OutboxFullException("message " + m.id() + " of " + m.payloadLength()
+                        + " bytes exceeds the outbox capacity of " + capacityBytes + " bytes");
+            }
+        }
+    }
+
     /**
      * Queues messages atomically into the next group commit without waiting (started by the outbox's
      * writer thread if no writer is busy); the stage completes once they are committed.
@@ -265,25 +270,9 @@ public final class OutboxQueue {
         if (messages.isEmpty()) {
             return CompletableFuture.completedFuture(Boolean.TRUE);
         }
-        for (OutboundMessage m : messages) {
-            if (m.payloadLength() > capacityBytes) {
-                throw new OutboxFullException("message " + m.id() + " of " + m.payloadLength()
-                        + " bytes exceeds the outbox capacity of " + capacityBytes + " bytes");
-            }
-        }
+        checkFits(messages);
         CompletableFuture<Boolean> result = new CompletableFuture<>();
-        PendingWrite w = new PendingWrite(messages, null, null, result);
-        boolean start;
-        synchronized (groupLock) {
-            queued.add(w);
-            start = !writerActive;
-            if (start) {
-                writerActive = true;
-            }
-        }
-        if (start) {
-            startCommitter();
-        }
+        queueWithoutWaiting(new PendingWrite(messages, null, null, result));
         return result;
     }
 
@@ -299,9 +288,15 @@ public final class OutboxQueue {
             throw new IllegalArgumentException("outbox state values are 0.." + MAX_STATE_VALUE + " bytes");
         }
         StateWrite w = new StateWrite(namespace, key, expected == null ? null : expected.clone(), value.clone());
+        queueWithoutWaiting(new PendingWrite(List.of(), null, w, w.result));
+        return w.result;
+    }
+
+    /** Queues a write nobody waits for; the outbox's own thread takes the writer role if none is busy. */
+    private void queueWithoutWaiting(PendingWrite w) {
         boolean start;
         synchronized (groupLock) {
-            queued.add(new PendingWrite(List.of(), null, w, w.result));
+            queued.add(w);
             start = !writerActive;
             if (start) {
                 writerActive = true;
@@ -310,7 +305,6 @@ public final class OutboxQueue {
         if (start) {
             startCommitter();
         }
-        return w.result;
     }
 
     /** The writer role on the outbox's own thread (the role is taken already). */
@@ -324,14 +318,17 @@ public final class OutboxQueue {
 
     /** The value of an outbox state row as last committed. */
     public Optional<byte[]> state(String namespace, String key) {
-        return db.withConnection(c -> {
-            PreparedStatement ps = db.prepared("SELECT value FROM outbox_state WHERE ns = ? AND key = ?");
-            ps.setString(1, namespace);
-            ps.setString(2, key);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
-            }
-        });
+        return db.withConnection(c -> Optional.ofNullable(stateValue(namespace, key)));
+    }
+
+    /** The committed value of a state row, null for none; on the connection the caller holds. */
+    private byte[] stateValue(String namespace, String key) throws SQLException {
+        PreparedStatement ps = db.prepared("SELECT value FROM outbox_state WHERE ns = ? AND key = ?");
+        ps.setString(1, namespace);
+        ps.setString(2, key);
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getBytes(1) : null;
+        }
     }
 
     /** The state writes of a batch, in queue order, each judged against the value before it. */
@@ -341,13 +338,7 @@ public final class OutboxQueue {
             if (w == null) {
                 continue;
             }
-            PreparedStatement read = db.prepared("SELECT value FROM outbox_state WHERE ns = ? AND key = ?");
-            read.setString(1, w.namespace);
-            read.setString(2, w.key);
-            byte[] current;
-            try (ResultSet rs = read.executeQuery()) {
-                current = rs.next() ? rs.getBytes(1) : null;
-            }
+            byte[] current = stateValue(w.namespace, w.key);
             w.written = w.expected == null ? current == null : current != null && Arrays.equals(current, w.expected);
             if (w.written) {
                 PreparedStatement put = db.prepared("INSERT OR REPLACE INTO outbox_state(ns, key, value) VALUES (?,?,?)");

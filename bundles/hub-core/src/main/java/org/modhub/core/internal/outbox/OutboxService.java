@@ -171,12 +171,7 @@ public class OutboxService implements Outbox, HealthContributor {
 
     @Override
     public void enqueueAll(List<OutboundMessage> messages) {
-        List<String> urgent = new ArrayList<>();
-        for (OutboundMessage m : messages) {
-            if (m.priority() == OutboundMessage.PRIORITY_HIGHEST && urgentPending.add(m.id())) {
-                urgent.add(m.id());
-            }
-        }
+        List<String> urgent = markUrgent(messages);
         try {
             queue.enqueueAll(messages);
         } catch (RuntimeException e) {
@@ -186,14 +181,20 @@ public class OutboxService implements Outbox, HealthContributor {
         wake();
     }
 
-    @Override
-    public java.util.concurrent.CompletionStage<Void> enqueueAllAsync(List<OutboundMessage> messages) {
+    /** Marks the most urgent of {@code messages} as pending; returns those newly marked (to undo on failure). */
+    private List<String> markUrgent(List<OutboundMessage> messages) {
         List<String> urgent = new ArrayList<>();
         for (OutboundMessage m : messages) {
             if (m.priority() == OutboundMessage.PRIORITY_HIGHEST && urgentPending.add(m.id())) {
                 urgent.add(m.id());
             }
         }
+        return urgent;
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> enqueueAllAsync(List<OutboundMessage> messages) {
+        List<String> urgent = markUrgent(messages);
         CompletableFuture<Boolean> queued;
         try {
             queued = queue.enqueueAllAsync(messages);

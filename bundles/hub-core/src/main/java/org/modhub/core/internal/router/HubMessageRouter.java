@@ -239,14 +239,18 @@ public class HubMessageRouter implements MessageRouter {
     }
 
     private static ThreadPoolExecutor pool(int threads, String name) {
+        return pool(threads, name, new LinkedBlockingQueue<>());
+    }
+
+    /** {@code threads} daemon threads named {@code name}1, 2, ..., started on demand, ended after a minute idle. */
+    private static ThreadPoolExecutor pool(int threads, String name, java.util.concurrent.BlockingQueue<Runnable> queue) {
         AtomicInteger n = new AtomicInteger();
         ThreadFactory factory = r -> {
             Thread t = new Thread(r, name + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         };
-        ThreadPoolExecutor p = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                factory);
+        ThreadPoolExecutor p = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, queue, factory);
         p.allowCoreThreadTimeOut(true);
         return p;
     }
@@ -258,16 +262,7 @@ public class HubMessageRouter implements MessageRouter {
      * waits behind a queue of new commands' signature checks; within each kind, oldest first.
      */
     private static ThreadPoolExecutor stagePool(int threads, String name) {
-        AtomicInteger n = new AtomicInteger();
-        ThreadFactory factory = r -> {
-            Thread t = new Thread(r, name + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-        ThreadPoolExecutor p = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-                new java.util.concurrent.PriorityBlockingQueue<>(), factory);
-        p.allowCoreThreadTimeOut(true);
-        return p;
+        return pool(threads, name, new java.util.concurrent.PriorityBlockingQueue<>());
     }
 
     /** A task for the workers' queue, ranked by kind, then by submission order. */
